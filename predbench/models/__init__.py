@@ -1,0 +1,10 @@
+from .cells import SpatioTemporalLSTMCell
+from .data_preprocessor import VideoDataPreprocessor
+from .patching import patchify, unpatchify
+from .predictor import VideoPredictor, true_flags_from_mask
+from .predrnn import PredRNN, PredRNNv2
+
+__all__ = [
+    'SpatioTemporalLSTMCell', 'PredRNN', 'PredRNNv2', 'VideoPredictor', 'VideoDataPreprocessor',
+    'patchify', 'unpatchify', 'true_flags_from_mask'
+]
