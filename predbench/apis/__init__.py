@@ -1,0 +1,3 @@
+from .inference import init_model, load_weights, predict
+
+__all__ = ['init_model', 'predict', 'load_weights']

@@ -166,7 +166,7 @@ def reversible_train_step(runner_model, predictor: VideoPredictor, data,
         losses = runner_model._run_forward(data, mode='loss')
     parsed, log_vars = predictor.parse_losses(losses)
     optim_wrapper.update_params(parsed)
-    if not predictor.reverse_input:
+    if not getattr(predictor, 'reverse_input', False):
         return log_vars
     reversed_data = dict(data, inputs=data['inputs'].flip(1))
     with optim_wrapper.optim_context(runner_model):

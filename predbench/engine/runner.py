@@ -1,0 +1,79 @@
+"""predbench's Runner: MMEngine's, with safe checkpoint IO and CPU-capable distributed start-up."""
+import os.path as osp
+
+import torch
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmengine.model import is_model_wrapper
+
+from ..registry import RUNNERS
+from ..utils.errors import CheckpointError
+from .checkpoint_io import find_latest_checkpoint, load_checkpoint_file
+from .distributed import init_distributed
+
+
+@RUNNERS.register_module()
+class PredBenchRunner(Runner):
+    """MMEngine's Runner with three fixes predbench relies on.
+
+    * Resuming loads the run's own checkpoint with ``weights_only=False`` (torch >= 2.6 rejects
+      MMEngine's HistoryBuffer otherwise); checkpoints users bring via ``load_from`` are loaded
+      with ``weights_only=True``.
+    * ``--resume`` without a path finds the newest complete checkpoint even if MMEngine's
+      ``last_checkpoint`` pointer is missing or stale.
+    * Distributed start-up works on CPUs (gloo, no ``torch.cuda.set_device``).
+    """
+
+    _trusted_load = False
+
+    def setup_env(self, env_cfg: dict) -> None:
+        if self.distributed:
+            dist_cfg = dict(env_cfg.get('dist_cfg', {}) or {})
+            init_distributed(self.launcher, **dist_cfg)
+        super().setup_env(env_cfg)
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        self._trusted_load = True
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._trusted_load = False
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = False,
+                        revise_keys: list = [(r'^module.', '')]):
+        if map_location == 'default':
+            map_location = 'cpu'
+        checkpoint = load_checkpoint_file(filename, map_location=map_location,
+                                          trusted=self._trusted_load)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        from ..models.checkpoint_compat import check_checkpoint_fits
+        state_dict = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) \
+            else checkpoint
+        check_checkpoint_fits(model, state_dict, source=filename)
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    def load_or_resume(self) -> None:
+        if self._has_loaded:
+            return
+        if self._resume and self._load_from is None:
+            latest = find_latest_checkpoint(self.work_dir)
+            if latest is None:
+                self.logger.warning(f'--resume: no checkpoint in {self.work_dir} yet; '
+                                    f'starting from scratch')
+                return
+            self.resume(latest)
+            self._has_loaded = True
+            return
+        if self._resume and self._load_from is not None:
+            if not osp.isfile(self._load_from):
+                raise CheckpointError(f'--resume {self._load_from}: no such checkpoint file')
+            self.resume(self._load_from)
+            self._has_loaded = True
+            return
+        if self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+            self._has_loaded = True

@@ -1,0 +1,71 @@
+"""Train a predictor from a config.
+
+    python tools/train.py configs/predrnn_v2_kth.py [--work-dir DIR] [--resume [CKPT]]
+        [--amp] [--seed N] [--cfg-options key=value ...] [--launcher pytorch]
+
+The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted. ``--resume``
+without a path continues from the newest checkpoint of the work dir.
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from predbench.engine.runner import PredBenchRunner  # noqa: E402
+from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.utils.config import load_config  # noqa: E402
+from predbench.utils.setup_env import register_all_modules  # noqa: E402
+from predbench.utils.train_options import apply_amp, default_work_dir  # noqa: E402
+
+AUTO_RESUME = 'auto'
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a video prediction model')
+    parser.add_argument('config', help='config file, e.g. configs/predrnn_v2_mmnist.py')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const=AUTO_RESUME, default=None,
+                        metavar='CHECKPOINT', help='resume training; without a path, from the '
+                        'newest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (bf16 autocast where supported, else fp16)')
+    parser.add_argument('--seed', type=int, default=None, help='random seed of the run')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='override config keys, e.g. train_cfg.max_iters=1000')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher for distributed training')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def build_cfg(args: argparse.Namespace):
+    """The run's config: the file, the overrides and the command-line switches."""
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    if args.seed is not None:
+        cfg.randomness = dict(cfg.get('randomness', {}) or {}, seed=args.seed)
+    if args.amp:
+        apply_amp(cfg)
+    if args.resume == AUTO_RESUME:
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    register_all_modules()
+    cfg = build_cfg(args)
+    runner = PredBenchRunner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    run_cli(main)
