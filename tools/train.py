@@ -63,6 +63,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_cfg(args)
+    from predbench.evaluation import check_lpips_weights
+    check_lpips_weights(cfg, keys=('val_evaluator',))
     runner = PredBenchRunner.from_cfg(cfg)
     runner.train()
 

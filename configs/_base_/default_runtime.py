@@ -8,7 +8,8 @@ env_cfg = dict(
     # 'auto': NCCL with CUDA GPUs, gloo on CPUs.
     dist_cfg=dict(backend='auto'),
 )
-model_wrapper_cfg = dict(type='PredictorDistributedDataParallel')
+# Scoped name: MMEngine looks the wrapper up in its root registry.
+model_wrapper_cfg = dict(type='predbench.PredictorDistributedDataParallel')
 
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),

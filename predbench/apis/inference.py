@@ -50,6 +50,13 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     return model.to(device).eval()
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """The device of a model's first parameter or buffer (CPU for an empty model)."""
+    for tensor in list(model.parameters()) + list(model.buffers()):
+        return tensor.device
+    return torch.device('cpu')
+
+
 def _as_tensor(frames: Union[np.ndarray, torch.Tensor], device) -> torch.Tensor:
     frames = torch.as_tensor(frames)
     if frames.dtype == torch.uint8:
@@ -65,7 +72,7 @@ def predict(model: torch.nn.Module, frames: Union[np.ndarray, torch.Tensor],
     Returns a torch tensor [B, pred_length, C, H, W] (not clipped). The model observes its
     ``input_length`` frames; a longer ``frames`` is cut to its last ``input_length`` frames.
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     frames = _as_tensor(frames, device)
     if frames.dim() == 4:
         raise ConfigError(f'frames must be [B, T, C, H, W]; got {list(frames.shape)} '

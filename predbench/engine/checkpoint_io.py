@@ -3,17 +3,19 @@
 * Writes are atomic: a checkpoint is written to a temporary file in the same folder, flushed to
   disk and renamed over the target, so a run killed at any moment (SIGKILL included) never
   leaves a half-written file behind.
-* Reads distinguish trust. Resuming a run loads the run's own training state (optimizer,
-  MMEngine's message hub with its HistoryBuffer objects), which ``torch.load``'s
-  ``weights_only=True`` default (torch >= 2.6) rejects, so resume loads with
-  ``weights_only=False``. Checkpoints users bring (``load_from``, ``tools/test.py``,
-  ``init_model``) keep ``weights_only=True``, with only MMEngine's plain metadata types allowed.
+* predbench's checkpoints hold only tensors and plain Python values: MMEngine's message hub
+  (HistoryBuffer objects, numpy values), which ``torch.load``'s ``weights_only=True`` default
+  (torch >= 2.6) rejects, is stored as tensors and rebuilt on load. So every checkpoint is read
+  with ``weights_only=True``; only resuming a run (the user's own training state) falls back to
+  ``weights_only=False`` for checkpoints written by plain MMEngine. Checkpoints users bring
+  (``load_from``, ``tools/test.py``, ``init_model``) are never fully unpickled.
 """
 import glob
 import os
 import os.path as osp
 import re
 import tempfile
+from collections import OrderedDict
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
@@ -63,32 +65,41 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write_bytes(obj.encode(encoding), str(filepath))
 
 
-def _safe_metadata_types() -> list:
-    """Types that MMEngine puts in a checkpoint's metadata, safe to unpickle."""
-    types: list = [HistoryBuffer, np.ndarray, np.dtype]
-    try:
-        from numpy.core.multiarray import _reconstruct
-    except ImportError:  # pragma: no cover - numpy layout differs
-        _reconstruct = None
-    try:
-        from numpy._core.multiarray import _reconstruct as _reconstruct2
-        types.append(_reconstruct2)
-    except ImportError:  # pragma: no cover
-        pass
-    if _reconstruct is not None:
-        types.append(_reconstruct)
-    types += [type(np.dtype(t)) for t in ('float64', 'float32', 'int64', 'int32', 'bool')]
-    types += [np.float64, np.float32, np.int64, np.int32, np.bool_]
-    if hasattr(np, 'core') and hasattr(np.core, 'multiarray'):
-        scalar = getattr(np.core.multiarray, 'scalar', None)
-        if scalar is not None:
-            types.append(scalar)
-    try:
-        from numpy._core.multiarray import scalar as scalar2
-        types.append(scalar2)
-    except ImportError:  # pragma: no cover
-        pass
-    return types
+HISTORY_BUFFER_MARK = '__predbench_history_buffer__'
+
+
+def to_weights_only(obj: Any) -> Any:
+    """A copy of ``obj`` that ``torch.load(weights_only=True)`` can read.
+
+    MMEngine's message hub holds HistoryBuffer objects (their pickles call ``getattr``) and numpy
+    values; they become marked dicts of tensors and Python scalars. Tensors pass unchanged.
+    """
+    if isinstance(obj, HistoryBuffer):
+        log, count = obj.data
+        return {HISTORY_BUFFER_MARK: True, 'log': torch.from_numpy(np.array(log, np.float64)),
+                'count': torch.from_numpy(np.array(count, np.int64)),
+                'max_length': int(obj.max_length)}
+    if isinstance(obj, np.ndarray):
+        return obj.tolist() if obj.dtype == object else torch.from_numpy(obj.copy())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return type(obj)((k, to_weights_only(v)) for k, v in obj.items()) \
+            if type(obj) in (dict, OrderedDict) else {k: to_weights_only(v) for k, v in obj.items()}
+    if type(obj) in (list, tuple):
+        return type(obj)(to_weights_only(v) for v in obj)
+    return obj
+
+
+def restore_history_buffers(obj: Any) -> Any:
+    """Undo :func:`to_weights_only` for the message hub's HistoryBuffers."""
+    if isinstance(obj, dict):
+        if obj.get(HISTORY_BUFFER_MARK):
+            return HistoryBuffer(obj['log'].numpy(), obj['count'].numpy(), obj['max_length'])
+        return type(obj)((k, restore_history_buffers(v)) for k, v in obj.items())
+    if type(obj) in (list, tuple):
+        return type(obj)(restore_history_buffers(v) for v in obj)
+    return obj
 
 
 def load_checkpoint_file(path: str, map_location: Union[str, Callable, None] = 'cpu',
@@ -96,18 +107,21 @@ def load_checkpoint_file(path: str, map_location: Union[str, Callable, None] = '
     """Load a checkpoint file; ``trusted`` (the run's own, for resuming) allows full unpickling."""
     if not osp.isfile(path):
         raise CheckpointError(f'checkpoint {path} does not exist')
-    if trusted:
-        return torch.load(path, map_location=map_location, weights_only=False)
     try:
-        with torch.serialization.safe_globals(_safe_metadata_types()):
-            return torch.load(path, map_location=map_location, weights_only=True)
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # noqa: BLE001 - report any unpickling failure in one line
+        if trusted:
+            # The run's own training state from an MMEngine that pickled live objects.
+            checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+            return restore_history_buffers(checkpoint)
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = first.replace('\x1b[1m', '').replace('\x1b[0m', '')
         raise CheckpointError(
             f'cannot load checkpoint {path} safely (torch.load weights_only=True): {first}. '
             f'If it is a checkpoint of the original PredRNN release, convert it with '
             f'python tools/convert_thuml_ckpt.py; if it is your own training checkpoint, '
             f'resume from it with tools/train.py --resume') from err
+    return restore_history_buffers(checkpoint)
 
 
 _ITER_CKPT = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')

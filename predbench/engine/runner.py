@@ -8,7 +8,7 @@ from mmengine.model import is_model_wrapper
 
 from ..registry import RUNNERS
 from ..utils.errors import CheckpointError
-from .checkpoint_io import find_latest_checkpoint, load_checkpoint_file
+from .checkpoint_io import find_latest_checkpoint, load_checkpoint_file, to_weights_only
 from .distributed import init_distributed
 
 
@@ -16,9 +16,10 @@ from .distributed import init_distributed
 class PredBenchRunner(Runner):
     """MMEngine's Runner with three fixes predbench relies on.
 
-    * Resuming loads the run's own checkpoint with ``weights_only=False`` (torch >= 2.6 rejects
-      MMEngine's HistoryBuffer otherwise); checkpoints users bring via ``load_from`` are loaded
-      with ``weights_only=True``.
+    * Checkpoints are saved in a form ``torch.load(weights_only=True)`` reads (torch >= 2.6
+      rejects MMEngine's HistoryBuffer otherwise) and written atomically (with the
+      ``predbench_atomic_local`` backend of the configs); only resuming the run's own training
+      state may fall back to ``weights_only=False`` (checkpoints of plain MMEngine).
     * ``--resume`` without a path finds the newest complete checkpoint even if MMEngine's
       ``last_checkpoint`` pointer is missing or stale.
     * Distributed start-up works on CPUs (gloo, no ``torch.cuda.set_device``).
@@ -31,6 +32,14 @@ class PredBenchRunner(Runner):
             dist_cfg = dict(env_cfg.get('dist_cfg', {}) or {})
             init_distributed(self.launcher, **dist_cfg)
         super().setup_env(env_cfg)
+
+    def call_hook(self, fn_name: str, **kwargs) -> None:
+        super().call_hook(fn_name, **kwargs)
+        if fn_name == 'before_save_checkpoint':
+            # After every hook added its entries: make the file readable with weights_only=True.
+            checkpoint = kwargs['checkpoint']
+            for key in list(checkpoint):
+                checkpoint[key] = to_weights_only(checkpoint[key])
 
     def resume(self, filename: str, *args, **kwargs) -> None:
         self._trusted_load = True

@@ -1,3 +1,4 @@
+from .baselines import ConvLSTM, CopyLastFrame
 from .cells import SpatioTemporalLSTMCell
 from .data_preprocessor import VideoDataPreprocessor
 from .patching import patchify, unpatchify
@@ -6,5 +7,5 @@ from .predrnn import PredRNN, PredRNNv2
 
 __all__ = [
     'SpatioTemporalLSTMCell', 'PredRNN', 'PredRNNv2', 'VideoPredictor', 'VideoDataPreprocessor',
-    'patchify', 'unpatchify', 'true_flags_from_mask'
+    'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame'
 ]

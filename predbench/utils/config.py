@@ -53,8 +53,9 @@ def _accepts_argument(cls, name: str) -> bool:
 
 def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
     """Raise a ConfigError for an option whose key the config does not have."""
+    root = cfg._cfg_dict if isinstance(cfg, Config) else cfg
     for key in options:
-        node: Any = cfg
+        node: Any = root
         parts = key.split('.')
         for depth, part in enumerate(parts):
             last = depth == len(parts) - 1

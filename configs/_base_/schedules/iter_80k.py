@@ -1,7 +1,6 @@
 # The original release's schedule: 80,000 iterations of Adam at a constant learning rate
 # (no weight decay, no clipping, no scheduler); test and snapshot every 5,000 iterations.
 train_cfg = dict(type='ResumableIterBasedTrainLoop', max_iters=80000, val_interval=5000)
-val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4, weight_decay=0))
 param_scheduler = []

@@ -1,4 +1,9 @@
+from .dump_predictions import DumpPredictionsHook
 from .finite_loss import FiniteLossHook
 from .sampling import ReverseScheduledSamplingHook, ScheduledSamplingHook
+from .visualization import PredictionVisualizationHook, TestProgressBarHook
 
-__all__ = ['FiniteLossHook', 'ScheduledSamplingHook', 'ReverseScheduledSamplingHook']
+__all__ = [
+    'FiniteLossHook', 'ScheduledSamplingHook', 'ReverseScheduledSamplingHook',
+    'DumpPredictionsHook', 'PredictionVisualizationHook', 'TestProgressBarHook'
+]

@@ -12,6 +12,12 @@ from ...utils.errors import ConfigError
 from ...visualization import save_sequence_gif, save_sequence_grid
 
 
+def _train_iteration(runner) -> int:
+    """Training iterations so far, without building a train loop in a validation-only run."""
+    loop = getattr(runner, '_train_loop', None)  # runner.iter would build it from its config
+    return 0 if loop is None or isinstance(loop, dict) else int(loop.iter)
+
+
 def _sample_name(sample: dict, fallback: int) -> str:
     index = sample.get('index')
     return f'seq_{int(index) if index is not None else fallback:05d}'
@@ -22,7 +28,7 @@ class PredictionVisualizationHook(Hook):
     """Save pictures of predicted sequences (rank 0 only).
 
     Validation: a PNG grid (truth, prediction, error) of each of the first ``num_samples``
-    clips, under ``<work_dir>/vis/val_iter_<N>/`` (N: training iterations so far).
+    clips rank 0 sees, under ``<work_dir>/vis/val_iter_<N>/`` (N: training iterations so far).
     Test, only when ``out_dir`` is set (tools/test.py sets it from ``--show-dir``): grids and,
     with ``save_gif``, GIFs of the first ``num_samples`` test clips, into ``out_dir``.
     Files are named ``seq_<dataset index>.png|.gif``.
@@ -55,7 +61,7 @@ class PredictionVisualizationHook(Hook):
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None,
                        outputs: Optional[Sequence[dict]] = None) -> None:
-        folder = osp.join(runner.work_dir, 'vis', f'val_iter_{runner.iter}')
+        folder = osp.join(runner.work_dir, 'vis', f'val_iter_{_train_iteration(runner)}')
         self._save(outputs, folder, gif=False)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None,

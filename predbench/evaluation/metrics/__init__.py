@@ -1,0 +1,3 @@
+from .video_metric import VideoMetric, frame_key
+
+__all__ = ['VideoMetric', 'frame_key']

@@ -1,0 +1,3 @@
+# PredRNN on KTH action, tested 10 -> 40 (50-frame test windows); training as predrnn_kth.py.
+_base_ = ['./predrnn_kth.py']
+test_dataloader = dict(dataset=dict(seq_length=50))

@@ -1,0 +1,221 @@
+"""VideoMetric: keys, values, dataset order, the LPIPS start-up check, and 1 vs 2 processes."""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from predbench.evaluation import VideoMetric, compute_metrics
+from predbench.evaluation import check_lpips_weights, evaluators_using_lpips
+from predbench.evaluation.lpips_model import ALEXNET_CHECKPOINT
+from predbench.registry import METRICS
+from predbench.utils.errors import ConfigError
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def model_outputs(pred, gt, indices):
+    """What VideoPredictor.predict returns for the clips ``indices``."""
+    return [dict(pred=torch.from_numpy(pred[i]), gt=torch.from_numpy(gt[i]),
+                 input=torch.from_numpy(gt[i][:1]), index=int(i)) for i in indices]
+
+
+def run_metric(metric, pred, gt, batches):
+    for batch in batches:
+        metric.process({}, model_outputs(pred, gt, batch))
+    return metric.evaluate(sum(len(b) for b in batches))
+
+
+def test_reports_mean_and_per_frame_keys_with_prefix(digit_clips):
+    pred, gt = digit_clips
+    metric = METRICS.build(dict(type='VideoMetric', metric_names=['mse', 'mae', 'psnr', 'ssim'],
+                                prefix='mmnist'))
+    result = run_metric(metric, pred, gt, [[0, 1, 2, 3], [4, 5]])
+    names = ['mse', 'mae', 'psnr', 'ssim']
+    expected_keys = [f'mmnist/{n}' for n in names] + [
+        f'mmnist/{n}_t{t:02d}' for n in names for t in (1, 2, 3)]
+    assert list(result) == expected_keys
+    reference = compute_metrics(pred, gt, names)
+    for name in names:
+        np.testing.assert_allclose([result[f'mmnist/{name}_t{t:02d}'] for t in (1, 2, 3)],
+                                   reference[name], rtol=1e-9)
+        assert result[f'mmnist/{name}'] == pytest.approx(reference[name].mean(), rel=1e-9)
+        assert isinstance(result[f'mmnist/{name}'], float)
+
+
+def test_per_frame_false_reports_only_means(digit_clips):
+    pred, gt = digit_clips
+    result = run_metric(VideoMetric(metric_names=['mse'], per_frame=False, prefix='kth'), pred, gt,
+                        [[0, 1, 2, 3, 4, 5]])
+    assert list(result) == ['kth/mse']
+
+
+def test_lpips_plumbing_matches_the_functional_computation(digit_clips):
+    pred, gt = digit_clips
+    metric = VideoMetric(metric_names=['lpips'], lpips_pretrained_backbone=False, prefix='m')
+    result = run_metric(metric, pred, gt, [[0, 1, 2], [3, 4, 5]])
+    reference = compute_metrics(pred, gt, ['lpips'], lpips_net=metric._lpips_net)
+    np.testing.assert_allclose([result[f'm/lpips_t0{t}'] for t in (1, 2, 3)],
+                               reference['lpips'], rtol=1e-6)
+
+
+def test_thuml_batches_follow_dataset_order_whatever_the_processing_order(digit_clips,
+                                                                         random_lpips):
+    pred, gt = digit_clips
+    metric = VideoMetric(metric_names=['psnr', 'lpips'], convention='thuml', thuml_batch_size=4,
+                         lpips_pretrained_backbone=False, prefix='m')
+    metric._lpips_net = random_lpips
+    result = run_metric(metric, pred, gt, [[5, 2], [0, 4], [3, 1]])
+    reference = compute_metrics(pred, gt, ['psnr', 'lpips'], 'thuml', thuml_batch_size=4,
+                                lpips_net=random_lpips)
+    for name in ('psnr', 'lpips'):
+        np.testing.assert_allclose([result[f'm/{name}_t0{t}'] for t in (1, 2, 3)],
+                                   reference[name], rtol=1e-9)
+
+
+def test_bad_arguments_are_config_errors():
+    with pytest.raises(ConfigError, match='convention'):
+        VideoMetric(convention='pytorch', metric_names=['mse'])
+    with pytest.raises(ConfigError, match='thuml_batch_size'):
+        VideoMetric(metric_names=['mse'], thuml_batch_size=8)
+
+
+# --- LPIPS weights: checked at start-up -------------------------------------------------------
+
+@pytest.fixture()
+def empty_hub(tmp_path, monkeypatch):
+    hub = tmp_path / 'hub'
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
+    return hub
+
+
+def test_missing_alexnet_weights_fail_at_construction_with_one_clear_line(empty_hub):
+    with pytest.raises(ConfigError) as err:
+        VideoMetric(metric_names=['mse', 'ssim', 'lpips'])
+    message = str(err.value)
+    assert '\n' not in message
+    assert ALEXNET_CHECKPOINT in message
+    assert str(empty_hub / 'checkpoints') in message
+    assert 'test_evaluator.metric_names="[\'mse\',\'ssim\']"' in message
+    VideoMetric(metric_names=['mse', 'ssim'])  # no LPIPS, no weights needed
+
+
+def test_present_alexnet_weights_pass_the_check(empty_hub):
+    (empty_hub / 'checkpoints').mkdir(parents=True)
+    (empty_hub / 'checkpoints' / ALEXNET_CHECKPOINT).write_bytes(b'stub')
+    assert check_lpips_weights() == str(empty_hub / 'checkpoints' / ALEXNET_CHECKPOINT)
+    VideoMetric(metric_names=['lpips'])
+
+
+def test_a_run_asking_for_lpips_stops_before_training(empty_hub, tiny_runner_cfg):
+    cfg = tiny_runner_cfg(val_evaluator=dict(type='VideoMetric', prefix='tiny'))
+    runner = Runner(**cfg)
+    with pytest.raises(ConfigError, match=ALEXNET_CHECKPOINT):
+        runner.train()
+    assert runner.iter == 0
+
+
+LPIPS_CONFIG = """
+default_scope = 'predbench'
+val_evaluator = dict(type='VideoMetric', metric_names=['mse', 'lpips'], prefix='a')
+test_evaluator = [dict(type='VideoMetric', prefix='b'),
+                  dict(type='VideoMetric', metric_names=['ssim'], prefix='c')]
+"""
+
+
+def option_from(message: str) -> dict:
+    """Parse the --cfg-options of an error message as tools/*.py do (MMEngine's DictAction)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(shlex.split(message[message.index('--cfg-options'):])).cfg_options
+
+
+def test_the_config_aware_check_gives_the_exact_option_that_turns_lpips_off(empty_hub,
+                                                                            tmp_path):
+    config = tmp_path / 'with_lpips.py'
+    config.write_text(LPIPS_CONFIG)
+    cfg = Config.fromfile(str(config))
+    assert evaluators_using_lpips(cfg) == {'val_evaluator': ['mse'],
+                                           'test_evaluator.0': ['mse', 'mae', 'psnr', 'ssim']}
+    for keys in (('val_evaluator', ), ('test_evaluator', )):
+        with pytest.raises(ConfigError) as err:
+            check_lpips_weights(cfg, keys)
+        options = option_from(str(err.value))
+        assert [k.split('.')[0] for k in options] == list(keys)
+        cfg.merge_from_dict(options)
+    assert evaluators_using_lpips(cfg) == {}
+    assert check_lpips_weights(cfg) is None  # nothing asks for LPIPS any more
+    assert METRICS.build(cfg.val_evaluator).metrics == ('mse', )
+    assert METRICS.build(cfg.test_evaluator[0]).metrics == ('mse', 'mae', 'psnr', 'ssim')
+
+
+# --- distributed: 2 processes give the numbers of 1 ------------------------------------------
+
+WORKER = r'''
+import json, math, sys
+import torch
+import torch.distributed as dist
+rank, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+from predbench.evaluation import VideoMetric
+from predbench.evaluation.convention_table import demo_clips
+pred, gt = demo_clips(num_sequences=7, length=3, size=32, seed=3)
+# MMEngine's DefaultSampler: pad to a multiple of the world size, then deal round-robin.
+total = math.ceil(len(pred) / 2) * 2
+shard = (list(range(len(pred))) * 2)[:total][rank::2]
+results = {}
+for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
+                     ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
+                                    thuml_batch_size=3))]:
+    torch.manual_seed(0)  # the same random LPIPS trunk as the single process
+    metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
+    for start in range(0, len(shard), 2):
+        metric.process({}, [dict(pred=torch.from_numpy(pred[i]), gt=torch.from_numpy(gt[i]),
+                                 index=i) for i in shard[start:start + 2]])
+    results.update(metric.evaluate(len(pred)))
+if rank == 0:
+    json.dump(results, open(out, 'w'))
+dist.destroy_process_group()
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_give_the_numbers_of_one(tmp_path):
+    from predbench.evaluation.convention_table import demo_clips
+    script = tmp_path / 'worker.py'
+    script.write_text(WORKER)
+    out = tmp_path / 'metrics.json'
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
+    port = str(_free_port())
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, str(out)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for rank in range(2)]
+    logs = [p.communicate(timeout=180)[0].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), '\n'.join(logs)
+    distributed = json.loads(out.read_text())
+
+    pred, gt = demo_clips(num_sequences=7, length=3, size=32, seed=3)
+    single = {}
+    for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
+                         ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
+                                        thuml_batch_size=3))]:
+        torch.manual_seed(0)
+        metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
+        single.update(run_metric(metric, pred, gt, [[0, 1], [2, 3], [4, 5], [6]]))
+    assert distributed.keys() == single.keys()
+    for key, value in single.items():
+        assert distributed[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
