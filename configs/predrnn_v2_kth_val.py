@@ -15,5 +15,5 @@ val_dataloader = dict(
                  image_size=128, val_persons=val_persons))
 val_cfg = dict(_delete_=True, type='ValLoop')
 val_evaluator = dict(_delete_=True, type='VideoMetric', metric_names=['mse', 'mae', 'psnr', 'ssim'],
-                     prefix='kth_val')
+                     prefix='kth_val', per_frame=False)
 default_hooks = dict(checkpoint=dict(save_best='kth_val/mse', rule='less'))

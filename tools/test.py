@@ -52,8 +52,13 @@ def build_cfg(args: argparse.Namespace):
     hooks = list(cfg.get('custom_hooks', []) or [])
     hooks.append(dict(type='TestProgressBarHook'))
     if args.show_dir:
-        hooks.append(dict(type='PredictionVisualizationHook', out_dir=args.show_dir,
-                          num_samples=args.num_show))
+        vis = dict(type='PredictionVisualizationHook', out_dir=args.show_dir,
+                   num_samples=args.num_show)
+        default_hooks = cfg.get('default_hooks') or {}
+        if default_hooks.get('visualization'):
+            default_hooks['visualization'].update(vis)
+        else:
+            hooks.append(vis)
     if args.out:
         hooks.append(dict(type='DumpPredictionsHook', out_file=args.out))
     cfg.custom_hooks = hooks

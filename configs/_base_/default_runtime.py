@@ -21,6 +21,8 @@ default_hooks = dict(
                     backend_args=dict(backend='predbench_atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     finite_loss=dict(type='FiniteLossHook'),
+    # A grid (truth, prediction, error) of the first validation clips at every validation.
+    visualization=dict(type='PredictionVisualizationHook', num_samples=2),
 )
 log_processor = dict(by_epoch=False, window_size=100)
 log_level = 'INFO'

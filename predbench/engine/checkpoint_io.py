@@ -124,6 +124,15 @@ def load_checkpoint_file(path: str, map_location: Union[str, Callable, None] = '
     return restore_history_buffers(checkpoint)
 
 
+def remove_stale_temporaries(folder: str) -> list:
+    """Delete the temporary files of :func:`atomic_write_bytes` left by a killed run."""
+    removed = []
+    for path in glob.glob(osp.join(folder, '.*.pth.*.tmp')):
+        os.remove(path)
+        removed.append(path)
+    return removed
+
+
 _ITER_CKPT = re.compile(r'(?:iter|epoch)_(\d+)\.pth$')
 
 

@@ -8,7 +8,8 @@ from mmengine.model import is_model_wrapper
 
 from ..registry import RUNNERS
 from ..utils.errors import CheckpointError
-from .checkpoint_io import find_latest_checkpoint, load_checkpoint_file, to_weights_only
+from .checkpoint_io import (find_latest_checkpoint, load_checkpoint_file,
+                            remove_stale_temporaries, to_weights_only)
 from .distributed import init_distributed
 
 
@@ -65,9 +66,19 @@ class PredBenchRunner(Runner):
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
 
+    def test(self) -> dict:
+        # Load the weights before the test data: a checkpoint that does not fit the config is
+        # reported before any (possibly long) dataset preparation.
+        if not self._resume:
+            self.load_or_resume()
+        return super().test()
+
     def load_or_resume(self) -> None:
         if self._has_loaded:
             return
+        if self._resume:
+            for path in remove_stale_temporaries(self.work_dir):
+                self.logger.info(f'removed {path}, a checkpoint a killed run had not finished')
         if self._resume and self._load_from is None:
             latest = find_latest_checkpoint(self.work_dir)
             if latest is None:

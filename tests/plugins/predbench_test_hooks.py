@@ -44,3 +44,18 @@ class RecordSamplingHook(Hook):
         path = osp.join(runner.work_dir, f'record_rank{get_rank()}.jsonl')
         with open(path, 'a') as f:
             f.write(json.dumps(record) + '\n')
+
+
+@HOOKS.register_module()
+class PoisonWeightsHook(Hook):
+    """Sets one weight to NaN after a given iteration, so the next loss is not finite."""
+    priority = 'LOWEST'
+
+    def __init__(self, iteration: int) -> None:
+        self.iteration = iteration
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if runner.iter + 1 == self.iteration:
+            model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+            with torch.no_grad():
+                next(model.parameters()).view(-1)[0] = float('nan')

@@ -1,9 +1,11 @@
 """tools/train.py and tools/test.py on the seed configs, resume after SIGKILL, and 2-process DDP."""
 import glob
 import json
+import os
 import os.path as osp
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -45,7 +47,10 @@ def test_seed_config_trains_two_iterations_and_tests(name, mmnist_root, kth_root
     assert ckpt['meta']['iter'] == 2
     assert ckpt['meta']['sampling']['type'] == ('ReverseScheduledSamplingHook' if 'v2' in name
                                                 else 'ScheduledSamplingHook')
-    metrics = run_test_tool([config, checkpoint, '--work-dir', work_dir, '--cfg-options', *opts])
+    out = osp.join(work_dir, 'predictions.npz')
+    show = osp.join(work_dir, 'show')
+    metrics = run_test_tool([config, checkpoint, '--work-dir', work_dir, '--out', out,
+                             '--show-dir', show, '--num-show', '2', '--cfg-options', *opts])
     prefix = 'kth' if 'kth' in name else 'mmnist'
     for metric in ('mse', 'mae', 'psnr', 'ssim'):
         assert f'{prefix}/{metric}' in metrics
@@ -53,6 +58,16 @@ def test_seed_config_trains_two_iterations_and_tests(name, mmnist_root, kth_root
     expected_frames = 20 if 'kth' in name else 10
     assert f'{prefix}/mse_t{expected_frames:02d}' in metrics
     assert osp.isfile(osp.join(work_dir, 'metrics.json'))
+    assert osp.isfile(osp.join(work_dir, 'metrics_per_frame.png'))
+    dump = np.load(out)
+    clips = 8 if 'mmnist' in name else 1 + 8  # tiny data: 8 clips; KTH boxing 1 + running 8
+    assert list(dump['index']) == list(range(clips))
+    assert dump['pred'].shape == (clips, expected_frames, 1) + dump['pred'].shape[3:]
+    assert dump['mse'].shape == (clips, expected_frames)
+    # per-sequence values average to the reported per-frame metric
+    assert dump['mse'].mean(0)[0] == pytest.approx(metrics[f'{prefix}/mse_t01'], rel=1e-5)
+    assert sorted(os.listdir(show)) == ['seq_00000.gif', 'seq_00000.png', 'seq_00001.gif',
+                                        'seq_00001.png']
 
 
 def _tiny_run_config(tmp_path, name='tiny_v2.py', extra=''):

@@ -36,6 +36,6 @@ test_dataloader = dict(
 
 val_cfg = dict(type='ValLoop')
 val_evaluator = dict(type='VideoMetric', metric_names=['mse', 'mae', 'psnr', 'ssim'],
-                     prefix='mmnist_val')
+                     prefix='mmnist_val', per_frame=False)
 test_evaluator = dict(type='VideoMetric', metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'],
                       prefix='mmnist')
