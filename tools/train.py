@@ -17,6 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from predbench.engine.runner import PredBenchRunner  # noqa: E402
 from predbench.utils.cli import run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
+from predbench.utils.errors import ConfigError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
 from predbench.utils.train_options import apply_amp, default_work_dir  # noqa: E402
 
@@ -34,6 +35,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (bf16 autocast where supported, else fp16)')
     parser.add_argument('--seed', type=int, default=None, help='random seed of the run')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate by (GPUs x batch size) / '
+                        'auto_scale_lr.base_batch_size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config keys, e.g. train_cfg.max_iters=1000')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -52,6 +56,10 @@ def build_cfg(args: argparse.Namespace):
         cfg.randomness = dict(cfg.get('randomness', {}) or {}, seed=args.seed)
     if args.amp:
         apply_amp(cfg)
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise ConfigError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
     if args.resume == AUTO_RESUME:
         cfg.resume, cfg.load_from = True, None
     elif args.resume:

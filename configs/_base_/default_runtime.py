@@ -27,7 +27,7 @@ default_hooks = dict(
 log_processor = dict(by_epoch=False, window_size=100)
 log_level = 'INFO'
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 randomness = dict(seed=None, deterministic=False)
 load_from = None

@@ -43,7 +43,11 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     cfg = load_config(config, cfg_options)
     if 'model' not in cfg:
         raise ConfigError(f'config {getattr(cfg, "filename", "")} has no model')
-    model = MODELS.build(cfg.model)
+    try:
+        model = MODELS.build(cfg.model)
+    except KeyError as err:
+        from ..utils.registry_help import explain_unknown_type
+        raise (explain_unknown_type(err) or err) from err
     if checkpoint is not None:
         load_weights(model, checkpoint)
     model.cfg = cfg

@@ -12,6 +12,13 @@ def run_cli(main: Callable[[], object]) -> None:
     except PredBenchError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(1)
+    except KeyError as err:
+        from .registry_help import explain_unknown_type
+        explained = explain_unknown_type(err)
+        if explained is None:
+            raise
+        print(f'error: {explained}', file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
         sys.exit(130)

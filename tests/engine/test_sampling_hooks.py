@@ -77,7 +77,15 @@ def test_draws_are_a_function_of_seed_iteration_and_rank():
     a = hook.draw(123, 8, 20, rank=0)
     assert torch.equal(a, hook.draw(123, 8, 20, rank=0))  # a resumed run draws the same
     assert not torch.equal(a, hook.draw(124, 8, 20, rank=0))
-    assert not torch.equal(a, hook.draw(123, 8, 20, rank=1))  # ranks draw different clips
+    assert not torch.equal(hook.draw(123, 4, 20, 0, 2), hook.draw(123, 4, 20, 1, 2))
+
+
+def test_ranks_share_the_global_batch_mask():
+    """Rank r of W gets the rows of the global mask of the clips r, r + W, ... it trains on."""
+    hook = _rss(seed=5)
+    whole = hook.draw(99, 8, 20)
+    assert torch.equal(hook.draw(99, 4, 20, rank=0, world_size=2), whole[0::2])
+    assert torch.equal(hook.draw(99, 4, 20, rank=1, world_size=2), whole[1::2])
 
 
 def _fake_runner(iteration, hooks, seed=0):

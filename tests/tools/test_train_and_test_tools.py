@@ -3,7 +3,7 @@ import glob
 import json
 import os
 import os.path as osp
-import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -128,14 +128,13 @@ def test_resume_after_sigkill_continues_exactly(tmp_path):
             assert record['losses'][key] == pytest.approx(value, rel=1e-5, abs=1e-7)
 
 
-def test_two_process_cpu_ddp_advances_the_schedule_on_every_rank(tmp_path):
-    config = _tiny_run_config(tmp_path)
+def test_two_process_cpu_ddp_matches_one_process_and_advances_on_every_rank(tmp_path):
+    """tools/dist_train.sh with 2 CPU processes of batch 1 = 1 process of batch 2."""
+    config = _tiny_run_config(tmp_path, extra='train_dataloader.update(batch_size=1)')
     work_dir = str(tmp_path / 'ddp')
-    torchrun = shutil.which('torchrun', path=osp.dirname(__import__('sys').executable))
-    assert torchrun, 'torchrun not found next to the Python interpreter'
-    run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2', '--master_port=29531',
-              'tools/train.py', config, '--work-dir', work_dir, '--launcher', 'pytorch'],
-             timeout=600)
+    run_tool(['-c', 'import sys, subprocess; sys.exit(subprocess.call(sys.argv[1:]))', 'bash',
+              osp.join(REPO, 'tools', 'dist_train.sh'), config, '2', '--work-dir', work_dir],
+             env_extra=dict(PORT='29531', PYTHON=sys.executable))
     ranks = [_records(work_dir, 0), _records(work_dir, 1)]
     for records in ranks:
         assert [r['iteration'] for r in records] == [1, 2, 3, 4, 5, 6]
@@ -147,3 +146,17 @@ def test_two_process_cpu_ddp_advances_the_schedule_on_every_rank(tmp_path):
     for it in range(6):  # the two ranks train on different clips
         assert not set(ranks[0][it]['indices']) & set(ranks[1][it]['indices'])
     assert osp.isfile(osp.join(work_dir, 'iter_6.pth'))
+    assert not glob.glob(osp.join(work_dir, 'record_rank2*'))
+
+    single_config = _tiny_run_config(tmp_path, 'tiny_single.py',
+                                     extra='train_dataloader.update(batch_size=2)')
+    single_dir = str(tmp_path / 'single')
+    run_tool(['tools/train.py', single_config, '--work-dir', single_dir])
+    single = _records(single_dir)
+    for it in range(6):  # same clips and sampling masks, split across the ranks
+        assert single[it]['indices'] == [ranks[0][it]['indices'][0], ranks[1][it]['indices'][0]]
+        assert single[it]['mask'] == [ranks[0][it]['mask'][0], ranks[1][it]['mask'][0]]
+    ddp_weights = torch.load(osp.join(work_dir, 'iter_6.pth'), weights_only=True)['state_dict']
+    one_weights = torch.load(osp.join(single_dir, 'iter_6.pth'), weights_only=True)['state_dict']
+    for key, value in one_weights.items():
+        torch.testing.assert_close(ddp_weights[key], value, atol=2e-5, rtol=1e-4)

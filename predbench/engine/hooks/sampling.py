@@ -5,16 +5,16 @@ the model's own prediction) and puts them in the batch as ``sampling_mask`` [B, 
 ``sampling_mode``; the predictor maps them onto its inputs exactly like the original release.
 
 The probabilities are pure functions of the 1-based global iteration ``it`` and the draws come
-from a generator seeded by (seed, it, rank), so a resumed run continues the schedule and the
-draws exactly, and every DDP rank advances with the global iteration (nothing is stored on the
-model or its DDP wrapper).
+from a generator seeded by (seed, it), so a resumed run continues the schedule and the draws
+exactly, and every DDP rank advances with the global iteration (nothing is stored on the model or
+its DDP wrapper); each rank takes the rows of the global batch's mask that belong to its clips.
 """
 import math
 from typing import Optional, Tuple
 
 import numpy as np
 import torch
-from mmengine.dist import get_rank
+from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
@@ -40,11 +40,17 @@ class _SamplingHook(Hook):
         """Probability of feeding the truth for each flag at iteration ``it`` (1-based)."""
         raise NotImplementedError
 
-    def draw(self, it: int, batch_size: int, total_length: int, rank: int = 0) -> torch.Tensor:
-        """The sampling mask [batch_size, num_flags] of iteration ``it`` on ``rank``."""
+    def draw(self, it: int, batch_size: int, total_length: int, rank: int = 0,
+             world_size: int = 1) -> torch.Tensor:
+        """The sampling mask [batch_size, num_flags] of iteration ``it`` on ``rank``.
+
+        The mask of the global batch (``batch_size * world_size`` clips) is drawn once, and rank
+        r takes rows r, r + world_size, ... -- the clips that the training sampler gives it -- so
+        a DDP run draws exactly what a single process with the global batch would.
+        """
         p = self.probabilities(it, total_length)
-        rng = np.random.default_rng([self._seed_value(), int(it), int(rank)])
-        uniform = rng.random((batch_size, p.shape[0]))
+        rng = np.random.default_rng([self._seed_value(), int(it)])
+        uniform = rng.random((batch_size * world_size, p.shape[0]))[rank::world_size]
         return torch.from_numpy((uniform < p[None, :]).astype(np.float32))
 
     # -- MMEngine hook points -------------------------------------------------------------
@@ -72,7 +78,7 @@ class _SamplingHook(Hook):
         batch, total = (len(inputs), inputs[0].shape[0]) if isinstance(inputs, (list, tuple)) \
             else inputs.shape[:2]
         it = runner.iter + 1
-        data_batch['sampling_mask'] = self.draw(it, int(batch), int(total), get_rank())
+        data_batch['sampling_mask'] = self.draw(it, int(batch), int(total), *get_dist_info())
         data_batch['sampling_mode'] = self.mode
         for name, value in self.logged_probabilities(it).items():
             runner.message_hub.update_scalar(f'train/{name}', value)

@@ -1,0 +1,4 @@
+"""An external model package: importing it registers ``ConvGRUPredictor`` in predbench's MODELS."""
+from .conv_gru import ConvGRUPredictor
+
+__all__ = ['ConvGRUPredictor']
