@@ -57,12 +57,16 @@ class PredRNN(nn.Module):
             concat(x, m) instead of three (same values up to float rounding; faster).
         channels_last: run convolutions in channels-last memory format (faster on most CPUs
             and on GPUs with tensor cores).
+        compile_mode: ``torch.compile`` each cell's step (its convolutions and gate math fused
+            into few kernels) with this mode: ``'default'``, ``'max-autotune'``, or
+            ``'reduce-overhead'`` (CUDA graphs on GPUs). None (default): eager. Measured in
+            docs/performance.md; on CPUs it is slower than eager.
     """
 
     def __init__(self, num_hidden: Sequence[int], img_size: Union[int, Sequence[int]],
                  img_channel: int = 1, patch_size: int = 4, filter_size: int = 5,
                  stride: int = 1, layer_norm: bool = False, fused_gates: bool = True,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False, compile_mode: Optional[str] = None) -> None:
         super().__init__()
         self.num_hidden = _check_num_hidden(num_hidden)
         self.num_layers = len(self.num_hidden)
@@ -73,6 +77,12 @@ class PredRNN(nn.Module):
         self.layer_norm = bool(layer_norm)
         self.fused_gates = bool(fused_gates)
         self.channels_last = bool(channels_last)
+        if compile_mode not in (None, 'default', 'reduce-overhead', 'max-autotune',
+                                'max-autotune-no-cudagraphs'):
+            raise ConfigError(f'model.backbone.compile_mode={compile_mode!r}: use None, '
+                              f"'default', 'reduce-overhead' or 'max-autotune'")
+        self.compile_mode = compile_mode
+        self._compiled_steps: Optional[list] = None
         if stride != 1:
             raise ConfigError(
                 f'model.backbone.stride={stride}: the recurrent states must keep their size '
@@ -93,6 +103,8 @@ class PredRNN(nn.Module):
         ])
         self.conv_last = nn.Conv2d(self.num_hidden[-1], self.frame_channel, kernel_size=1,
                                    stride=1, padding=0, bias=False)
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def _check_frames(self, frames: torch.Tensor) -> None:
         if frames.dim() != 5:
@@ -105,6 +117,15 @@ class PredRNN(nn.Module):
                 f'model.backbone.img_size={self.img_size})')
         if t < 2:
             raise ConfigError(f'a clip needs at least 2 frames, got {t}')
+
+    def _cell_steps(self) -> list:
+        """The callables that run one step of each cell (compiled once when asked)."""
+        if self.compile_mode is None:
+            return list(self.cell_list)
+        if self._compiled_steps is None:
+            self._compiled_steps = [torch.compile(cell, mode=self.compile_mode, dynamic=False)
+                                    for cell in self.cell_list]
+        return self._compiled_steps
 
     def _rollout(self, frames: torch.Tensor, true_flags: Optional[torch.Tensor],
                  input_length: Optional[int], keep_increments: bool):
@@ -122,6 +143,7 @@ class PredRNN(nn.Module):
         memory = zeros
         fused = [cell.fused_gate_weights() if self.fused_gates else None
                  for cell in self.cell_list]
+        steps = self._cell_steps()
 
         predictions, increments = [], []
         x_gen = None
@@ -129,9 +151,9 @@ class PredRNN(nn.Module):
             net = input_at_step(t, truth, x_gen, true_flags, input_length)
             if self.channels_last:
                 net = net.contiguous(memory_format=torch.channels_last)
-            for i, cell in enumerate(self.cell_list):
+            for i, step in enumerate(steps):
                 x = net if i == 0 else h[i - 1]
-                h[i], c[i], memory, delta_c, delta_m = cell(x, h[i], c[i], memory, fused[i])
+                h[i], c[i], memory, delta_c, delta_m = step(x, h[i], c[i], memory, fused[i])
                 if keep_increments:
                     increments.append((delta_c, delta_m))
             x_gen = self.conv_last(h[-1])
@@ -163,18 +185,33 @@ class PredRNNv2(PredRNN):
         self.decouple_beta = float(decouple_beta)
         self.adapter = nn.Conv2d(self.num_hidden[0], self.num_hidden[0], kernel_size=1,
                                  stride=1, padding=0, bias=False)
+        if self.channels_last:
+            self.adapter.to(memory_format=torch.channels_last)
 
     def decoupling_loss(self, increments: Sequence[Tuple[torch.Tensor, torch.Tensor]]
                         ) -> torch.Tensor:
-        """Mean |cosine| between adapted delta_c and delta_m, over layers, steps, batch, channels."""
-        delta_c = torch.cat([dc for dc, _ in increments], dim=0)
-        delta_m = torch.cat([dm for _, dm in increments], dim=0)
-        n = delta_c.shape[0]
-        adapted = self.adapter(torch.cat([delta_c, delta_m], dim=0))
-        adapted = adapted.reshape(2 * n, adapted.shape[1], -1)
-        adapted = F.normalize(adapted, dim=2)
-        cosine = torch.cosine_similarity(adapted[:n], adapted[n:], dim=2)
-        return cosine.abs().mean()
+        """Mean |cosine| between adapted delta_c and delta_m, over layers, steps, batch, channels.
+
+        ``increments`` lists (delta_c, delta_m) of every layer at every step. Each step's layers
+        go through the adapter together (one 1x1 convolution on cache-sized tensors); the cosine
+        is computed from one dot product and two norms instead of normalising both tensors first
+        (equal in exact arithmetic to the original's F.normalize + cosine_similarity).
+        """
+        layers = self.num_layers
+        terms = [self._step_decoupling(increments[k:k + layers])
+                 for k in range(0, len(increments), layers)]
+        return torch.stack(terms).mean()
+
+    def _step_decoupling(self, increments: Sequence[Tuple[torch.Tensor, torch.Tensor]]
+                         ) -> torch.Tensor:
+        deltas = [dc for dc, _ in increments] + [dm for _, dm in increments]
+        adapted = self.adapter(torch.cat(deltas, dim=0)).flatten(2)  # [2*L*B, N, H*W]
+        delta_c, delta_m = adapted.chunk(2, dim=0)
+        eps = 1e-12  # F.normalize's
+        dot = (delta_c * delta_m).sum(dim=2)
+        norm_c = delta_c.norm(dim=2).clamp_min(eps)
+        norm_m = delta_m.norm(dim=2).clamp_min(eps)
+        return (dot / (norm_c * norm_m)).abs().mean()
 
     def forward(self, frames: torch.Tensor, true_flags: Optional[torch.Tensor] = None,
                 input_length: Optional[int] = None, with_aux: bool = True) -> BackboneOutput:

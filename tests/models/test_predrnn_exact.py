@@ -30,11 +30,14 @@ def _pair(v2, layer_norm, channels, img_size, patch, input_length=3, total=7, se
 
 
 @pytest.mark.parametrize('v2,layer_norm,channels,img_size,patch,tol', CASES)
-@pytest.mark.parametrize('fused', [True, False])
+@pytest.mark.parametrize('fused,channels_last', [(True, False), (False, False), (True, True)])
 def test_test_time_predictions_match_original(v2, layer_norm, channels, img_size, patch, tol,
-                                              fused):
+                                              fused, channels_last):
     ref, ours = _pair(v2, layer_norm, channels, img_size, patch)
     ours.fused_gates = fused
+    if channels_last:
+        ours.channels_last = True
+        ours.to(memory_format=torch.channels_last)
     rng = np.random.default_rng(1)
     frames = rng.random((2, 7, *img_size, channels)).astype(np.float32)
     expected = reference_test_predictions(ref, frames, patch)  # [B, 4, H, W, C]
@@ -49,10 +52,14 @@ def test_test_time_predictions_match_original(v2, layer_norm, channels, img_size
     np.testing.assert_array_equal(out[0]['gt'].permute(0, 2, 3, 1).numpy(), frames[0, 3:])
 
 
-@pytest.mark.parametrize('mode', ['reverse', 'scheduled'])
-def test_training_loss_and_gradients_match_original(mode):
+@pytest.mark.parametrize('mode,channels_last', [('reverse', False), ('scheduled', False),
+                                                ('reverse', True)])
+def test_training_loss_and_gradients_match_original(mode, channels_last):
     v2 = mode == 'reverse'
     ref, ours = _pair(v2, False, 1, (16, 16), 4)
+    if channels_last:
+        ours.channels_last = True
+        ours.to(memory_format=torch.channels_last)
     input_length, total = 3, 7
     rng = np.random.default_rng(2)
     frames = rng.random((3, total, 16, 16, 1)).astype(np.float32)

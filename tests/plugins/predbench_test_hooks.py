@@ -57,5 +57,6 @@ class PoisonWeightsHook(Hook):
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
         if runner.iter + 1 == self.iteration:
             model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+            weight = next(model.parameters())
             with torch.no_grad():
-                next(model.parameters()).view(-1)[0] = float('nan')
+                weight[(0,) * weight.dim()] = float('nan')

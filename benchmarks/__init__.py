@@ -1,0 +1,1 @@
+"""Benchmarks: predbench against a straightforward eager implementation, measured in one run."""

@@ -1,0 +1,119 @@
+"""Evaluation of a test pass (metrics only): predbench's batched metrics against a per-image loop.
+
+    python benchmarks/bench_eval.py [--num-sequences 2000] [--lpips] [--device cpu|cuda]
+
+The baseline is the original release's test loop on the same predictions: per predicted frame,
+numpy MSE over the batch, uint8 conversion, ``batch_psnr``, then scikit-image SSIM image by
+image. predbench computes the same metrics with ``frame_metrics`` (batched torch, SSIM as
+separable convolutions) on the device. Both get the same synthetic Moving-MNIST-shaped
+predictions ([N, 10, 1, 64, 64]); the ratio is measured in this run. ``--lpips`` adds LPIPS
+(randomly initialised AlexNet when the ImageNet weights are missing: the cost is the same).
+"""
+import argparse
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from benchmarks.common import machine, print_table  # noqa: E402
+
+BATCH = 16  # test batch of the Moving MNIST configs
+
+
+def synthetic_predictions(n: int, seed: int = 0):
+    """Ground truth of moving blobs and blurred, noisy predictions of it."""
+    rng = np.random.default_rng(seed)
+    gt = np.zeros((n, 10, 1, 64, 64), np.float32)
+    yy, xx = np.mgrid[:64, :64]
+    for i in range(n):
+        cy, cx, vy, vx = rng.uniform(16, 48), rng.uniform(16, 48), *rng.uniform(-2, 2, 2)
+        for t in range(10):
+            gt[i, t, 0] = np.exp(-((yy - cy - vy * t) ** 2 + (xx - cx - vx * t) ** 2) / 40.0)
+    pred = gt + rng.normal(0, 0.05, gt.shape).astype(np.float32)
+    return pred, gt
+
+
+def original_loop(pred: np.ndarray, gt: np.ndarray, lpips_net=None) -> dict:
+    """The original release's test loop (core/trainer.py test()) on the same predictions."""
+    from skimage.metrics import structural_similarity
+    steps = pred.shape[1]
+    mse, psnr, ssim, lp = np.zeros(steps), np.zeros(steps), np.zeros(steps), np.zeros(steps)
+    batches = 0
+    for start in range(0, len(pred), BATCH):
+        batches += 1
+        x_b = gt[start:start + BATCH].transpose(0, 1, 3, 4, 2)  # [B, T, H, W, C] like the original
+        g_b = pred[start:start + BATCH].transpose(0, 1, 3, 4, 2)
+        for i in range(steps):
+            x, gx = x_b[:, i], np.clip(g_b[:, i], 0, 1)
+            mse[i] += np.square(x - gx).sum()
+            if lpips_net is not None:
+                img_x = torch.from_numpy(x.transpose(0, 3, 1, 2)).repeat(1, 3, 1, 1)
+                img_gx = torch.from_numpy(gx.transpose(0, 3, 1, 2)).repeat(1, 3, 1, 1)
+                with torch.no_grad():
+                    lp[i] += lpips_net(img_x, img_gx).mean().item()
+            real, fake = np.uint8(x * 255), np.uint8(gx * 255)
+            diff = np.int32(fake) - np.int32(real)
+            frame_mse = np.sum(diff ** 2, axis=(1, 2, 3), dtype=np.float32) / real[0].size
+            psnr[i] += np.mean(20 * np.log10(255) - 10 * np.log10(frame_mse))
+            for b in range(len(real)):
+                ssim[i] += structural_similarity(fake[b], real[b], data_range=255,
+                                                 channel_axis=-1)
+    return dict(mse=mse / len(pred), psnr=psnr / batches, ssim=ssim / len(pred),
+                lpips=lp / batches)
+
+
+def predbench_pass(pred: np.ndarray, gt: np.ndarray, device: str, lpips_net=None) -> dict:
+    """predbench's metric on the same predictions, batch by batch like a test loop."""
+    from predbench.evaluation import frame_metrics, reduce_frame_metrics
+    names = ('mse', 'psnr', 'ssim') + (('lpips',) if lpips_net is not None else ())
+    collected = {n: [] for n in names}
+    for start in range(0, len(pred), BATCH):
+        p = torch.from_numpy(pred[start:start + BATCH]).to(device)
+        g = torch.from_numpy(gt[start:start + BATCH]).to(device)
+        values = frame_metrics(p, g, names, 'thuml', lpips_net)
+        for n in names:
+            collected[n].append(values[n].cpu().numpy())
+    stacked = {n: np.concatenate(v) for n, v in collected.items()}
+    return reduce_frame_metrics(stacked, 'thuml', BATCH)
+
+
+def main(argv=None) -> list:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--num-sequences', type=int, default=2000,
+                        help='test sequences (the Moving MNIST test set has 10,000)')
+    parser.add_argument('--device', default=None)
+    parser.add_argument('--lpips', action='store_true')
+    args = parser.parse_args(argv)
+    device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    pred, gt = synthetic_predictions(args.num_sequences)
+    net = None
+    if args.lpips:
+        from predbench.evaluation import build_lpips
+        from predbench.evaluation.lpips_model import alexnet_checkpoint_dir
+        pretrained = osp.isfile(osp.join(alexnet_checkpoint_dir(), 'alexnet-owt-7be5be79.pth'))
+        net = build_lpips(pretrained, device='cpu')
+    print(f'{args.num_sequences} sequences x 10 frames of 64x64; on {machine()}')
+    start = time.perf_counter()
+    ours = predbench_pass(pred, gt, device, net.to(device) if net is not None else None)
+    ours_s = time.perf_counter() - start
+    start = time.perf_counter()
+    loop = original_loop(pred, gt, net.cpu() if net is not None else None)
+    loop_s = time.perf_counter() - start
+    rows = [dict(implementation='per-image loop (original test loop)', seconds=loop_s,
+                 speedup=1.0),
+            dict(implementation=f'predbench batched ({device})', seconds=ours_s,
+                 speedup=loop_s / ours_s)]
+    print_table('metrics of one test pass (MSE, PSNR, SSIM' + (', LPIPS' if net else '') + ')',
+                rows, ['implementation', 'seconds', 'speedup'])
+    for name in ours:
+        gap = np.abs(np.asarray(ours[name]) - np.asarray(loop[name])).max()
+        print(f'{name}: largest per-frame difference between the two: {gap:.2e}')
+    return rows
+
+
+if __name__ == '__main__':
+    main()
