@@ -3,7 +3,8 @@
     python tools/benchmark_suite.py configs/suites/seed_models.py [--work-dir DIR] [--only A B]
         [--force] [--launcher pytorch]
     tools/dist_train.sh is for one config; for a distributed suite launch this script with
-    python -m torch.distributed.run --nproc_per_node=8 tools/benchmark_suite.py SUITE --launcher pytorch
+    python -m torch.distributed.run --nproc_per_node=8 tools/benchmark_suite.py SUITE \
+        --launcher pytorch
 
 Re-running a suite skips the entries that finished (their result.json exists) and resumes a
 half-trained entry from its last checkpoint. The leaderboard (Markdown and CSV) lists each

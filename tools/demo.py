@@ -90,8 +90,9 @@ def main(argv=None) -> None:
     model.eval()
     clips = test_clips(cfg)
     input_length = model.input_length
+    device = next(model.parameters()).device
     with torch.no_grad():
-        pred = model.predict_frames(clips[:NUM_GIFS, :input_length].to(next(model.parameters()).device),
+        pred = model.predict_frames(clips[:NUM_GIFS, :input_length].to(device),
                                     clips.shape[1] - input_length).cpu().clamp(0, 1)
     out_dir = osp.join(cfg.work_dir, 'demo_test')
     os.makedirs(out_dir, exist_ok=True)

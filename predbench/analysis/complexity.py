@@ -6,7 +6,7 @@ predicted ones (T-1 recurrent steps). Training-only terms (PredRNN-V2's decoupli
 not included.
 """
 import logging
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
@@ -32,7 +32,7 @@ def clip_geometry(cfg: Config, split: str = 'test') -> Tuple[int, int, int, int]
 
 
 def model_complexity(model: torch.nn.Module, clip_shape: Tuple[int, ...]) -> Dict[str, Any]:
-    """Parameters and FLOPs (multiply-adds) of ``model`` on one clip of ``clip_shape`` (T, C, H, W)."""
+    """Parameters and FLOPs (multiply-adds) of ``model`` on one clip of shape (T, C, H, W)."""
     model = model.eval()
     clip = torch.rand(1, *clip_shape, device=next(iter(model.state_dict().values()),
                                                      torch.zeros(())).device)

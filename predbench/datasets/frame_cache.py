@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional, Sequence
 
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 
 from ..utils.errors import DataError
+from ..utils.fileio import atomic_output
 from .mapped_array import MappedArray
 
 CACHE_FORMAT_VERSION = 1  # bump when the stored content changes meaning
@@ -63,13 +63,10 @@ def _build(path: str, frame_paths: Sequence[str]) -> None:
     """Decode every frame into a temporary .npy next to ``path``, then rename it into place."""
     first = read_gray_frame(frame_paths[0])
     shape = (len(frame_paths),) + first.shape
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.part',
-                               dir=osp.dirname(path))
-    os.close(fd)
-    try:
+    with atomic_output(path, suffix='.part') as tmp:
         frames = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=shape)
 
-        def fill(i: int) -> None:
+        def fill(i: int, frames: np.ndarray = frames) -> None:
             frame = read_gray_frame(frame_paths[i])
             if frame.shape != first.shape:
                 raise DataError(f'{frame_paths[i]}: frame of {frame.shape[0]}x{frame.shape[1]} '
@@ -81,11 +78,6 @@ def _build(path: str, frame_paths: Sequence[str]) -> None:
             list(pool.map(fill, range(len(frame_paths))))
         frames.flush()
         del frames
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def load_or_build(cache_dir: str, name: str, frame_paths: Sequence[str],

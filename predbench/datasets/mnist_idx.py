@@ -4,14 +4,13 @@ IDX is the format MNIST is distributed in: a big-endian header (magic, count, ro
 followed by raw uint8 pixels. Parsing it here avoids a dependency on torchvision's MNIST class.
 """
 import gzip
-import os
 import os.path as osp
 import struct
-import tempfile
 
 import numpy as np
 
 from ..utils.errors import DataError
+from ..utils.fileio import atomic_write_bytes
 
 IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned byte data, 3 dimensions
 IDX_HEADER = struct.Struct('>iiii')  # magic, count, rows, cols
@@ -51,12 +50,6 @@ def read_idx_images(path: str) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=IDX_HEADER.size).reshape(count, rows, cols)
 
 
-def make_readable(path: str) -> None:
-    """Give a temporary file (created 0600) the permissions of a normally created file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
 
 def write_idx_images(path: str, images: np.ndarray) -> None:
     """Write uint8 [N, rows, cols] as IDX, gzipped when ``path`` ends in .gz, atomically."""
@@ -68,15 +61,4 @@ def write_idx_images(path: str, images: np.ndarray) -> None:
     if path.endswith('.gz'):
         # mtime=0 makes the output byte-identical across runs.
         payload = gzip.compress(payload, compresslevel=GZIP_LEVEL, mtime=0)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.part', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(payload)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write_bytes(payload, path)

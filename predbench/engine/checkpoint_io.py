@@ -14,7 +14,6 @@ import glob
 import os
 import os.path as osp
 import re
-import tempfile
 from collections import OrderedDict
 from typing import Any, Callable, Optional, Union
 
@@ -24,33 +23,9 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
 
 from ..utils.errors import CheckpointError
+from ..utils.fileio import atomic_write_bytes
 
 ATOMIC_BACKEND = 'predbench_atomic_local'
-
-
-def atomic_write_bytes(data: bytes, path: str) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(path) + '.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 @register_backend(ATOMIC_BACKEND)

@@ -18,7 +18,7 @@ AUTO_BACKEND = 'auto'
 
 
 def resolve_backend(backend: Optional[str]) -> str:
-    """'auto' (or None) -> 'nccl' with CUDA, else 'gloo'; an explicit NCCL without CUDA is an error."""
+    """'auto' (or None): 'nccl' with CUDA, else 'gloo'. NCCL without CUDA is an error."""
     if backend in (None, AUTO_BACKEND):
         return 'nccl' if torch.cuda.is_available() else 'gloo'
     if backend == 'nccl' and not torch.cuda.is_available():

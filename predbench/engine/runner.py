@@ -1,7 +1,6 @@
 """predbench's Runner: MMEngine's, with safe checkpoint IO and CPU-capable distributed start-up."""
 import os.path as osp
 
-import torch
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmengine.model import is_model_wrapper

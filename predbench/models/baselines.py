@@ -1,4 +1,4 @@
-"""Baselines sharing the backbone signature: ConvLSTM (Shi et al., 2015) and "repeat the last frame".
+"""Baselines with the backbone signature: ConvLSTM (Shi et al., 2015) and "repeat the last frame".
 
 Both plug into :class:`~predbench.models.VideoPredictor` like PredRNN:
 ``backbone(frames, true_flags, input_length, with_aux)`` -> (predictions of frames 1..T-1, {}).

@@ -9,7 +9,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..registry import MODELS
 from ..utils.errors import ConfigError

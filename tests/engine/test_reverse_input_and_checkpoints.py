@@ -1,7 +1,5 @@
 """reverse_input takes two optimizer steps; checkpoints are atomic and weights-only readable."""
-import io
 import os
-import os.path as osp
 import signal
 import subprocess
 import sys

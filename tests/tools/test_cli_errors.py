@@ -2,7 +2,6 @@
 import glob
 import os.path as osp
 
-import pytest
 import torch
 
 from tool_runner import REPO, run_tool
@@ -66,7 +65,8 @@ train_cfg = dict(max_iters=8, val_interval=1000)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(seq_length=6))
 default_hooks = dict(checkpoint=dict(_delete_=True, type='CheckpointHook', by_epoch=False,
-                                     interval=2, backend_args=dict(backend='predbench_atomic_local')))
+                                     interval=2,
+                                     backend_args=dict(backend='predbench_atomic_local')))
 """)
     work_dir = tmp_path / 'w'
     result = run_tool(['tools/train.py', str(config), '--work-dir', str(work_dir)], check=False)

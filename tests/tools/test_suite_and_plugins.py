@@ -41,7 +41,7 @@ def test_suite_numbers_match_a_separate_test_run(tmp_path, monkeypatch):
     out = suite.main(['configs/suites/tiny_cpu.py', '--work-dir', work_dir,
                       '--only', 'predrnn_v2'])
     result = out['results'][0]
-    from predbench.analysis.suite import entry_config, load_suite
+    from predbench.analysis.suite import load_suite
     suite_cfg = load_suite('configs/suites/tiny_cpu.py')
     options = dict(suite_cfg.entries[0]['cfg_options'])
     args = [f'{k}={json.dumps(v) if not isinstance(v, str) else v}' for k, v in options.items()]

@@ -1,6 +1,7 @@
 """Parameters and FLOPs of a config's model per predicted sequence.
 
-    python tools/analysis/get_flops.py CONFIG [--split test] [--cfg-options k=v ...] [--out FILE.json]
+    python tools/analysis/get_flops.py CONFIG [--split test] [--cfg-options k=v ...]
+        [--out FILE.json]
 
 FLOPs are multiply-adds of one forward pass at batch 1 over a whole test clip (observed and
 predicted frames, T-1 recurrent steps), counted by mmengine.analysis (as OpenSTL reports them).
@@ -35,8 +36,8 @@ def main(argv=None) -> dict:
     result = config_complexity(cfg, args.split)
     result['config'] = args.config
     t, c, h, w = result['clip_shape']
-    print(f'| config | clip (T x C x H x W) | params | FLOPs per sequence |')
-    print(f'|---|---|---|---|')
+    print('| config | clip (T x C x H x W) | params | FLOPs per sequence |')
+    print('|---|---|---|---|')
     print(f'| {osp.basename(args.config)} | {t} x {c} x {h} x {w} | '
           f'{result["params"] / 1e6:.3f} M | {result["flops"] / 1e9:.2f} G |')
     if args.out:

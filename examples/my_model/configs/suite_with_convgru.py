@@ -1,5 +1,6 @@
 # A suite mixing predbench's models and the external one (tiny sizes, CPU, no download):
-#   PYTHONPATH=examples/my_model python tools/benchmark_suite.py examples/my_model/configs/suite_with_convgru.py
+#   PYTHONPATH=examples/my_model python tools/benchmark_suite.py \
+#       examples/my_model/configs/suite_with_convgru.py
 suite_name = 'with_convgru'
 tiny = {
     'model.input_length': 3,
