@@ -41,3 +41,12 @@ def init_distributed(launcher: str, backend: Optional[str] = AUTO_BACKEND, **kwa
                                       world_size=int(os.environ['WORLD_SIZE']), **kwargs)
         return
     init_dist(launcher, backend=backend, **kwargs)
+
+
+def shutdown_distributed() -> None:
+    """Leave the process group cleanly (gloo's threads abort the process if left running)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        try:
+            torch_dist.barrier()
+        finally:
+            torch_dist.destroy_process_group()

@@ -9,6 +9,8 @@ def run_cli(main: Callable[[], object]) -> None:
     """Run ``main``; a :class:`PredBenchError` becomes ``error: <message>`` and exit status 1."""
     try:
         main()
+        from ..engine.distributed import shutdown_distributed
+        shutdown_distributed()
     except PredBenchError as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(1)

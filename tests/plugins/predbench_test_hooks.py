@@ -40,7 +40,8 @@ class RecordSamplingHook(Hook):
             mask=None if mask is None else mask.tolist(),
             mode=data_batch.get('sampling_mode'),
             indices=index.tolist() if torch.is_tensor(index) else list(index),
-            losses={k: float(v) for k, v in (outputs or {}).items()})
+            losses={k: float(v.detach()) if torch.is_tensor(v) else float(v)
+                    for k, v in (outputs or {}).items()})
         path = osp.join(runner.work_dir, f'record_rank{get_rank()}.jsonl')
         with open(path, 'a') as f:
             f.write(json.dumps(record) + '\n')
