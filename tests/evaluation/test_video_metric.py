@@ -183,7 +183,9 @@ for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssi
                                  index=i) for i in shard[start:start + 2]])
     results.update(metric.evaluate(len(pred)))
 if rank == 0:
-    json.dump(results, open(out, 'w'))
+    with open(out, 'w') as f:
+        json.dump(results, f)
+dist.barrier()  # leave together: gloo aborts a process whose peer went away mid-call
 dist.destroy_process_group()
 '''
 
