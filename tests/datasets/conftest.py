@@ -1,7 +1,6 @@
 """Small files in each real dataset format, made on the fly (no download, no real data needed)."""
 import functools
 import http.server
-import importlib.util
 import os
 import os.path as osp
 import threading
@@ -10,24 +9,17 @@ import cv2
 import numpy as np
 import pytest
 
+from tool_runner import load_tool
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 # Real MNIST test digits shared with this checkout (never copied into the repo).
 REAL_T10K = osp.join(osp.dirname(REPO), 'shared', 'data', 'mnist', 't10k-images-idx3-ubyte.gz')
 KTH_SIZE = (120, 160)  # (H, W) of the raw release
 
 
-def load_tool(name: str):
-    """Import tools/data/<name>.py as a module (tools are scripts, not a package)."""
-    path = osp.join(REPO, 'tools', 'data', name + '.py')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='session')
 def prepare_mmnist():
-    return load_tool('prepare_mmnist')
+    return load_tool('data/prepare_mmnist.py')
 
 
 @pytest.fixture

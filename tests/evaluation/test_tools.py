@@ -1,5 +1,4 @@
 """tools/predict.py and tools/analysis/visualize_decoupling.py on a tiny random model."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -13,16 +12,9 @@ from PIL import Image
 from predbench.apis import init_model, predict
 from predbench.utils.errors import ConfigError, DataError
 from predbench.visualization import grid_size
+from tool_runner import load_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-
-def load_tool(relative_path: str):
-    spec = importlib.util.spec_from_file_location(osp.basename(relative_path)[:-3],
-                                                  osp.join(REPO_ROOT, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture()
@@ -70,7 +62,7 @@ def test_predict_tool_writes_gif_png_and_npy_of_the_prediction(tiny_config, tiny
 
 def test_predict_tool_reads_image_folders_and_rejects_short_clips(tiny_config, tiny_checkpoint,
                                                                   tmp_path):
-    tool = load_tool('tools/predict.py')
+    tool = load_tool('predict.py')
     folder = tmp_path / 'frames'
     folder.mkdir()
     for i, image in enumerate(write_gif(tmp_path / 'x.gif', frames=3, size=(20, 20))):
@@ -87,7 +79,7 @@ def test_predict_tool_reads_image_folders_and_rejects_short_clips(tiny_config, t
 
 def test_decoupling_tool_plots_a_tsne_panel_per_layer(tiny_config, tiny_checkpoint, tmp_path,
                                                       capsys):
-    tool = load_tool('tools/analysis/visualize_decoupling.py')
+    tool = load_tool('analysis/visualize_decoupling.py')
     tool.main([tiny_config, tiny_checkpoint, '--random-input', '--num-sequences', '2',
                '--out', str(tmp_path / 'dec')])
     out = capsys.readouterr().out
@@ -103,7 +95,7 @@ def test_decoupling_tool_refuses_a_model_without_decoupled_memories(tmp_path, ti
     config.write_text(open(tiny_config).read().replace("'PredRNNv2'", "'PredRNN'"))
     model = init_model(str(config))
     torch.save({'state_dict': model.state_dict()}, tmp_path / 'v1.pth')
-    tool = load_tool('tools/analysis/visualize_decoupling.py')
+    tool = load_tool('analysis/visualize_decoupling.py')
     with pytest.raises(ConfigError, match='PredRNN-V2'):
         tool.main([str(config), str(tmp_path / 'v1.pth'), '--random-input',
                    '--out', str(tmp_path / 'x')])

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from predbench.apis import init_model, predict
 from predbench.utils.errors import CheckpointError
 from thuml_reference import RefRNN, reference_test_predictions
+from tool_runner import load_tool
 
 REPO = __import__('conftest').REPO_ROOT
 CONVERTER = f'{REPO}/tools/convert_thuml_ckpt.py'
@@ -34,11 +35,7 @@ def _save_original(tmp_path, v2=True, layer_norm=False, channels=1, patch=4, see
 
 
 def _load_converter():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('convert_thuml_ckpt', CONVERTER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('convert_thuml_ckpt.py')
 
 
 def _convert_here(src, dst):
