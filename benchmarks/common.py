@@ -4,9 +4,7 @@ Each variant runs in its own spawned process so that its peak memory is its own:
 peak of ``torch.cuda.max_memory_allocated``; on CPUs the growth of the process' peak resident
 set (``ru_maxrss``) from just before the first step to the end.
 """
-import multiprocessing as mp
 import os
-import resource
 import statistics
 import sys
 import time
@@ -18,9 +16,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from predbench.analysis.speed import peak_rss_mb as rss_mb  # noqa: E402
+from predbench.analysis.speed import run_in_fresh_process  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -47,25 +44,9 @@ def time_steps(step: Callable[[], Any], device: str, warmup: int, repeat: int) -
     return dict(seconds=statistics.median(times), peak_mb=peak)
 
 
-def _child(queue, fn, kwargs) -> None:
-    try:
-        queue.put(('ok', fn(**kwargs)))
-    except BaseException as err:  # noqa: BLE001 - reported by the parent
-        import traceback
-        queue.put(('error', f'{type(err).__name__}: {err}\n{traceback.format_exc()}'))
-
-
 def isolated(fn: Callable[..., Dict[str, Any]], **kwargs) -> Dict[str, Any]:
     """Run ``fn(**kwargs)`` in a spawned process and return its result."""
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, fn, kwargs))
-    proc.start()
-    status, payload = queue.get()
-    proc.join()
-    if status != 'ok':
-        raise RuntimeError(payload)
-    return payload
+    return run_in_fresh_process(fn, **kwargs)
 
 
 def print_table(title: str, rows: List[Dict[str, Any]], columns: List[str]) -> None:

@@ -19,6 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from predbench.analysis.suite import run_suite  # noqa: E402
 from predbench.utils.cli import run_cli  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
+from predbench.utils.train_options import add_launcher_arguments  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -27,10 +28,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', help='default: work_dirs/suites/<suite name>')
     parser.add_argument('--only', nargs='+', help='run only these entries')
     parser.add_argument('--force', action='store_true', help='redo finished entries')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    add_launcher_arguments(parser)
     return parser.parse_args(argv)
 
 

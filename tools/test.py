@@ -19,7 +19,8 @@ from predbench.utils.cli import run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
 from predbench.utils.errors import CheckpointError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
-from predbench.utils.train_options import default_work_dir  # noqa: E402
+from predbench.utils.train_options import (add_launcher_arguments,  # noqa: E402
+                                            default_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,10 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='how many test clips --show-dir pictures (default 8)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config keys, e.g. test_dataloader.batch_size=16')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher for distributed testing')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    add_launcher_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -19,7 +19,8 @@ from predbench.utils.cli import run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
 from predbench.utils.errors import ConfigError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
-from predbench.utils.train_options import apply_amp, default_work_dir  # noqa: E402
+from predbench.utils.train_options import (add_launcher_arguments, apply_amp,  # noqa: E402
+                                            default_work_dir)
 
 AUTO_RESUME = 'auto'
 
@@ -40,10 +41,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'auto_scale_lr.base_batch_size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config keys, e.g. train_cfg.max_iters=1000')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher for distributed training')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    add_launcher_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -8,7 +8,7 @@ and data already in memory (optimizer state, activations kept for the backward p
 import multiprocessing as mp
 import resource
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import torch
 from mmengine.config import Config
@@ -29,7 +29,8 @@ def _sampling_batch(cfg: Config, batch: int, total: int) -> dict:
     return {}
 
 
-def _rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -75,7 +76,7 @@ def _measure(cfg_dict: dict, mode: str, device: str, amp: bool, iters: int, warm
         def step():
             with torch.no_grad(), autocast:
                 model.predict_frames(clip[:, :input_length], total - input_length)
-    rss_before = _rss_mb()
+    rss_before = peak_rss_mb()
     for _ in range(warmup):
         step()
     _sync(dev)
@@ -85,7 +86,7 @@ def _measure(cfg_dict: dict, mode: str, device: str, amp: bool, iters: int, warm
     _sync(dev)
     elapsed = time.perf_counter() - start
     peak = (torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == 'cuda'
-            else max(_rss_mb() - rss_before, 0.0))
+            else max(peak_rss_mb() - rss_before, 0.0))
     out = dict(mode=mode, device=str(dev), amp=amp, batch_size=batch, clip_length=total,
                iterations=iters, seconds=elapsed, peak_memory_mb=peak,
                peak_memory_kind='cuda max allocated' if dev.type == 'cuda'
@@ -98,11 +99,25 @@ def _measure(cfg_dict: dict, mode: str, device: str, amp: bool, iters: int, warm
     return out
 
 
-def _child(queue, args) -> None:
+def _child(queue, fn, args, kwargs) -> None:
     try:
-        queue.put(('ok', _measure(*args)))
+        queue.put(('ok', fn(*args, **kwargs)))
     except BaseException as err:  # noqa: BLE001 - reported to the parent
-        queue.put(('error', f'{type(err).__name__}: {err}'))
+        import traceback
+        queue.put(('error', f'{type(err).__name__}: {err}\n{traceback.format_exc()}'))
+
+
+def run_in_fresh_process(fn: Callable[..., Any], *args, **kwargs) -> Any:
+    """``fn(*args, **kwargs)`` in a spawned process (its own peak memory, no state shared)."""
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(queue, fn, args, kwargs))
+    proc.start()
+    status, payload = queue.get()
+    proc.join()
+    if status != 'ok':
+        raise RuntimeError(payload)
+    return payload
 
 
 def measure_speed(cfg: Config, mode: str = 'train', device: Optional[str] = None,
@@ -120,12 +135,7 @@ def measure_speed(cfg: Config, mode: str = 'train', device: Optional[str] = None
             iters, warmup, batch_size, threads)
     if not isolated:
         return _measure(*args)
-    ctx = mp.get_context('spawn')
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(queue, args))
-    proc.start()
-    status, payload = queue.get()
-    proc.join()
-    if status != 'ok':
-        raise RuntimeError(f'speed measurement ({mode}) failed: {payload}')
-    return payload
+    try:
+        return run_in_fresh_process(_measure, *args)
+    except RuntimeError as err:
+        raise RuntimeError(f'speed measurement ({mode}) failed: {err}') from err

@@ -80,9 +80,10 @@ def run_entry(suite: Config, entry: dict, work_dir: str, launcher: str = 'none')
     from ..analysis.complexity import config_complexity
     from ..analysis.speed import measure_speed
     cfg = entry_config(suite, entry, work_dir, launcher)
+    trainable = _trainable(cfg)
     checkpoint: Optional[str] = entry['checkpoint']
     if checkpoint == 'train':
-        if _trainable(cfg):
+        if trainable:
             train_cfg = copy.deepcopy(cfg)
             train_cfg.resume, train_cfg.load_from = True, None  # continue a half-finished run
             _runner(train_cfg, 'train').train()
@@ -109,7 +110,7 @@ def run_entry(suite: Config, entry: dict, work_dir: str, launcher: str = 'none')
             result.update(infer_seq_per_s=infer['infer_seq_per_s'],
                           infer_peak_mb=infer['peak_memory_mb'], device=infer['device'],
                           memory_kind=infer['peak_memory_kind'])
-            if _trainable(cfg):
+            if trainable:
                 train = measure_speed(cfg, 'train', **kwargs)
                 result.update(train_iter_per_s=train['train_iter_per_s'],
                               train_seq_per_s=train['train_seq_per_s'],

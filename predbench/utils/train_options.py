@@ -1,4 +1,5 @@
 """Command-line switches shared by the training and test tools."""
+import argparse
 import os.path as osp
 
 import torch
@@ -34,3 +35,14 @@ def apply_amp(cfg: Config) -> None:
     else:
         wrapper.type = 'AutocastOptimWrapper'
         wrapper.dtype = 'bfloat16'
+
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--launcher`` and the ``--local-rank`` that older PyTorch launchers pass."""
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='job launcher for distributed runs')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
