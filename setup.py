@@ -33,6 +33,9 @@ setup(
         'matplotlib>=3.5',
         'imageio>=2.9',
         'scikit-learn>=1.0',
+        # Compiles the CPU SSIM kernel (predbench/evaluation/ssim_kernel.py); without it,
+        # SSIM falls back to torch operations, 5-8x slower on CPUs.
+        'numba>=0.60',
     ],
     extras_require={
         'dev': ['pytest>=7', 'pytest-timeout>=2.1'],

@@ -15,7 +15,9 @@ import torch.nn as nn
 from ..utils.errors import ConfigError, DataError
 from .conventions import Convention, check_metric_names, get_convention
 from .lpips_model import build_lpips
-from .ssim import ssim
+from . import ssim_kernel
+from .ssim import (BLOCK_PIXELS, WIN_SIZE, as_kernel_input, check_ssim_inputs, ssim,
+                   ssim_constants)
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 #: Images per LPIPS forward pass: bounds the memory AlexNet's activations take.
@@ -36,21 +38,34 @@ def as_clips(x: ArrayLike, name: str, device: Optional[Union[str, torch.device]]
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
-def _to_uint8(x: torch.Tensor) -> torch.Tensor:
-    """``np.uint8(x * 255)`` of the original release: truncation, multiply in x's own dtype."""
-    return (x * 255).to(torch.uint8)
+def _quantize(x: torch.Tensor) -> torch.Tensor:
+    """``np.uint8(x * 255)`` of the original release (multiply in x's own dtype, truncate), as
+    integer-valued float32, the form PSNR and SSIM compute on exactly. Values outside [0, 255]
+    (ground truth beyond [0, 1]) are clamped, where numpy's cast would wrap around."""
+    return (x * 255).trunc_().clamp_(0, 255).float()
+
+
+def _squared_error_sums(pred: torch.Tensor, gt: torch.Tensor, dims: int = 1) -> torch.Tensor:
+    """Sum of squared differences over the trailing dims after the first ``dims``, in float64.
+
+    The differences and squares are taken in the inputs' dtype (float32 like the original's
+    numpy, exact for uint8-valued floats), the sum is accumulated in float64.
+    """
+    return (pred - gt).square_().flatten(dims).sum(dim=dims, dtype=torch.float64)
 
 
 def _psnr_float(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
     """10 log10(1 / MSE) per image [N, C, H, W] -> [N], images in [0, 1]."""
-    mse = (pred.double() - gt.double()).square().flatten(1).mean(dim=1)
+    mse = _squared_error_sums(pred.double(), gt.double()) / pred[0].numel()
     return -10 * torch.log10(mse)
 
 
-def _psnr_uint8(pred_u8: torch.Tensor, gt_u8: torch.Tensor) -> torch.Tensor:
-    """The original's ``batch_psnr`` per image: 20 log10(255) - 10 log10(float32 MSE)."""
-    sq = (pred_u8.int() - gt_u8.int()).double().square().flatten(1)
-    mse = (sq.sum(dim=1) / sq.shape[1]).float().double()
+def _psnr_uint8(pred_q: torch.Tensor, gt_q: torch.Tensor) -> torch.Tensor:
+    """The original's ``batch_psnr`` per image of quantized frames (see _quantize):
+    20 log10(255) - 10 log10(float32 MSE)."""
+    # Differences of uint8 values and their squares are exact in float32, the sum in float64.
+    sums = _squared_error_sums(pred_q, gt_q)
+    mse = (sums / pred_q[0].numel()).float().double()
     return 20 * math.log10(255) - 10 * torch.log10(mse)
 
 
@@ -74,11 +89,14 @@ def _lpips(net: nn.Module, pred: torch.Tensor, gt: torch.Tensor, signed: bool) -
 
 def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
                   convention: Union[str, Convention] = 'predbench',
-                  lpips_net: Optional[nn.Module] = None) -> Dict[str, torch.Tensor]:
+                  lpips_net: Optional[nn.Module] = None,
+                  backend: Optional[str] = None) -> Dict[str, torch.Tensor]:
     """One value per sequence and predicted frame: ``{name: [B, T] float64}``, on pred's device.
 
     ``pred`` and ``gt`` are [B, T, C, H, W] in [0, 1] (pred not yet clipped); ``lpips_net`` is
-    required when ``metrics`` includes ``'lpips'`` (see :func:`build_lpips`).
+    required when ``metrics`` includes ``'lpips'`` (see :func:`build_lpips`). ``backend`` of
+    MSE, MAE, PSNR and SSIM: ``'numba'`` (CPU: one compiled pass, ``ssim_kernel.py``),
+    ``'torch'``, or None: numba for CPU tensors when it can be imported.
     """
     conv = get_convention(convention) if isinstance(convention, str) else convention
     metrics = check_metric_names(metrics)
@@ -88,29 +106,90 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
         raise DataError(f'pred and gt must have one shape, got {list(pred.shape)} and '
                         f'{list(gt.shape)}')
     batch, steps = pred.shape[:2]
-    clipped = pred.clamp(0, 1)
-    images = clipped.flatten(0, 1), gt.flatten(0, 1)  # [B*T, C, H, W]
-    if conv.uint8_images and ('psnr' in metrics or 'ssim' in metrics):
-        images_u8 = _to_uint8(images[0]), _to_uint8(images[1])
+    images = pred.flatten(0, 1), gt.flatten(0, 1)  # [B*T, C, H, W]
+    out = {name: torch.empty(batch * steps, dtype=torch.float64, device=pred.device)
+           for name in metrics}
+    pixel_metrics = [m for m in metrics if m != 'lpips']
+    if backend is None:
+        backend = ('numba' if pred.device.type == 'cpu' and ssim_kernel.available()
+                   and min(pred.shape[-2:]) >= WIN_SIZE else 'torch')
+    if backend not in ('numba', 'torch'):
+        raise ConfigError(f"metric backend must be 'numba', 'torch' or None, got {backend!r}")
+    if pixel_metrics and backend == 'numba':
+        if pred.device.type != 'cpu':
+            raise ConfigError(f"the 'numba' metric backend runs on CPU tensors, got "
+                              f"{pred.device}: use backend='torch' (or None)")
+        out.update(_image_metrics_numba(*images, pixel_metrics, conv))
+    elif pixel_metrics:
+        # Block by block, every metric at once: a block's temporaries stay in the CPU's caches.
+        step = block_length(images[0]) if pred.device.type == 'cpu' else batch * steps
+        for start in range(0, batch * steps, step):
+            block = slice(start, start + step)
+            values = _image_metrics(images[0][block], images[1][block], pixel_metrics, conv)
+            for name, value in values.items():
+                out[name][block] = value
+    if 'lpips' in metrics:
+        if lpips_net is None:
+            raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
+        out['lpips'] = _lpips(lpips_net, images[0].clamp(0, 1), images[1],
+                              signed=conv.lpips_signed_input)
+    return {name: value.reshape(batch, steps) for name, value in out.items()}
 
-    if 'mse' in metrics or 'mae' in metrics:
-        error = (pred if conv.errors_before_clipping else clipped).double() - gt.double()
 
+def block_length(images: torch.Tensor) -> int:
+    """Images [N, C, H, W] per block of :data:`BLOCK_PIXELS` pixels (at least one)."""
+    return max(1, BLOCK_PIXELS // images[0].numel())
+
+
+def _image_metrics_numba(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
+                         conv: Convention) -> Dict[str, torch.Tensor]:
+    """MSE, MAE, PSNR and SSIM per image of [n, C, H, W] -> [n], from one pass of the compiled
+    kernel (CPU tensors): the same numbers as :func:`_image_metrics` to float64 rounding."""
+    if 'ssim' in metrics:
+        check_ssim_inputs(pred, gt, WIN_SIZE)
+    n, c, height, width = pred.shape
+    _, c1, c2 = ssim_constants(conv.ssim_data_range, WIN_SIZE)
+    dtype = torch.float64 if torch.float64 in (pred.dtype, gt.dtype) else torch.float32
+    stats = ssim_kernel.image_statistics(
+        as_kernel_input(pred.to(dtype).reshape(n * c, height, width)),
+        as_kernel_input(gt.to(dtype).reshape(n * c, height, width)), WIN_SIZE, c1, c2,
+        integer=False, quantize=conv.uint8_images, clip_x=True,
+        errors_of_raw_x=conv.errors_before_clipping, threads=torch.get_num_threads())
+    per_channel = torch.from_numpy(stats).reshape(4, n, c)
     out = {}
     for name in metrics:
-        if name in ('mse', 'mae'):
-            per_pixel = error.square() if name == 'mse' else error.abs()
-            out[name] = per_pixel.flatten(2).sum(dim=2)
-            continue
-        if name == 'psnr':
-            value = _psnr_uint8(*images_u8) if conv.uint8_images else _psnr_float(*images)
-        elif name == 'ssim':
-            value = ssim(*(images_u8 if conv.uint8_images else images), conv.ssim_data_range)
+        if name == 'mse':
+            out[name] = per_channel[ssim_kernel.ERROR_SQUARED].sum(dim=1)
+        elif name == 'mae':
+            out[name] = per_channel[ssim_kernel.ERROR_ABSOLUTE].sum(dim=1)
+        elif name == 'psnr':
+            mse = per_channel[ssim_kernel.SQUARED].sum(dim=1) / (c * height * width)
+            out[name] = (20 * math.log10(255) - 10 * torch.log10(mse.float().double())
+                         if conv.uint8_images else -10 * torch.log10(mse))
         else:
-            if lpips_net is None:
-                raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
-            value = _lpips(lpips_net, *images, signed=conv.lpips_signed_input)
-        out[name] = value.reshape(batch, steps)
+            out[name] = per_channel[ssim_kernel.SSIM].mean(dim=1)
+    return out
+
+
+def _image_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
+                   conv: Convention) -> Dict[str, torch.Tensor]:
+    """MSE, MAE, PSNR and SSIM (those in ``metrics``) per image of [n, C, H, W] -> [n]."""
+    clipped = pred.clamp(0, 1)
+    compared = pred if conv.errors_before_clipping else clipped
+    if conv.uint8_images and ('psnr' in metrics or 'ssim' in metrics):
+        quantized = _quantize(clipped), _quantize(gt)
+    out = {}
+    for name in metrics:
+        if name == 'mse':
+            out[name] = _squared_error_sums(compared, gt)
+        elif name == 'mae':
+            out[name] = (compared - gt).abs_().flatten(1).sum(dim=1, dtype=torch.float64)
+        elif name == 'psnr':
+            out[name] = (_psnr_uint8(*quantized) if conv.uint8_images
+                         else _psnr_float(clipped, gt))
+        else:
+            out[name] = (ssim(*quantized, conv.ssim_data_range, integer_valued=True)
+                         if conv.uint8_images else ssim(clipped, gt, conv.ssim_data_range))
     return out
 
 
