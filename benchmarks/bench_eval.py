@@ -38,37 +38,53 @@ def synthetic_predictions(n: int, seed: int = 0):
 
 
 def original_loop(pred: np.ndarray, gt: np.ndarray, lpips_net=None) -> dict:
-    """The original release's test loop (core/trainer.py test()) on the same predictions."""
+    """The original release's test loop (core/trainer.py test()) on the same predictions.
+
+    Returns its running sums and counts (``finish_loop`` divides them as the original does), so
+    that the test set can be timed slice by slice.
+    """
     from skimage.metrics import structural_similarity
     steps = pred.shape[1]
-    mse, psnr, ssim, lp = np.zeros(steps), np.zeros(steps), np.zeros(steps), np.zeros(steps)
+    sums = {name: np.zeros(steps) for name in ('mse', 'psnr', 'ssim', 'lpips')}
     batches = 0
     for start in range(0, len(pred), BATCH):
         batches += 1
         x_b = gt[start:start + BATCH].transpose(0, 1, 3, 4, 2)  # [B, T, H, W, C] like the original
         g_b = pred[start:start + BATCH].transpose(0, 1, 3, 4, 2)
         for i in range(steps):
-            x, gx = x_b[:, i], np.clip(g_b[:, i], 0, 1)
-            mse[i] += np.square(x - gx).sum()
+            x = x_b[:, i]
+            gx = np.maximum(g_b[:, i], 0)
+            gx = np.minimum(gx, 1)
+            sums['mse'][i] += np.square(x - gx).sum()
             if lpips_net is not None:
                 img_x = torch.from_numpy(x.transpose(0, 3, 1, 2)).repeat(1, 3, 1, 1)
                 img_gx = torch.from_numpy(gx.transpose(0, 3, 1, 2)).repeat(1, 3, 1, 1)
                 with torch.no_grad():
-                    lp[i] += lpips_net(img_x, img_gx).mean().item()
+                    sums['lpips'][i] += lpips_net(img_x, img_gx).mean().item()
             real, fake = np.uint8(x * 255), np.uint8(gx * 255)
             diff = np.int32(fake) - np.int32(real)
             frame_mse = np.sum(diff ** 2, axis=(1, 2, 3), dtype=np.float32) / real[0].size
-            psnr[i] += np.mean(20 * np.log10(255) - 10 * np.log10(frame_mse))
+            sums['psnr'][i] += np.mean(20 * np.log10(255) - 10 * np.log10(frame_mse))
             for b in range(len(real)):
-                ssim[i] += structural_similarity(fake[b], real[b], data_range=255,
-                                                 channel_axis=-1)
-    return dict(mse=mse / len(pred), psnr=psnr / batches, ssim=ssim / len(pred),
-                lpips=lp / batches)
+                # compare_ssim(pred_frm[b], real_frm[b], full=True, multichannel=True)
+                score, _ = structural_similarity(fake[b], real[b], data_range=255,
+                                                 channel_axis=-1, full=True)
+                sums['ssim'][i] += score
+    return dict(sums=sums, sequences=len(pred), batches=batches)
 
 
-def predbench_pass(pred: np.ndarray, gt: np.ndarray, device: str, lpips_net=None) -> dict:
-    """predbench's metric on the same predictions, batch by batch like a test loop."""
-    from predbench.evaluation import frame_metrics, reduce_frame_metrics
+def finish_loop(parts: list) -> dict:
+    """The original's averages from the running sums of ``original_loop`` over slices."""
+    sequences = sum(p['sequences'] for p in parts)
+    batches = sum(p['batches'] for p in parts)
+    total = {name: sum(p['sums'][name] for p in parts) for name in parts[0]['sums']}
+    return dict(mse=total['mse'] / sequences, psnr=total['psnr'] / batches,
+                ssim=total['ssim'] / sequences, lpips=total['lpips'] / batches)
+
+
+def predbench_values(pred: np.ndarray, gt: np.ndarray, device: str, lpips_net=None) -> dict:
+    """predbench's per-sequence values on the same predictions, batch by batch like a test loop."""
+    from predbench.evaluation import frame_metrics
     names = ('mse', 'psnr', 'ssim') + (('lpips',) if lpips_net is not None else ())
     collected = {n: [] for n in names}
     for start in range(0, len(pred), BATCH):
@@ -77,7 +93,12 @@ def predbench_pass(pred: np.ndarray, gt: np.ndarray, device: str, lpips_net=None
         values = frame_metrics(p, g, names, 'thuml', lpips_net)
         for n in names:
             collected[n].append(values[n].cpu().numpy())
-    stacked = {n: np.concatenate(v) for n, v in collected.items()}
+    return {n: np.concatenate(v) for n, v in collected.items()}
+
+
+def finish_predbench(parts: list) -> dict:
+    from predbench.evaluation import reduce_frame_metrics
+    stacked = {n: np.concatenate([p[n] for p in parts]) for n in parts[0]}
     return reduce_frame_metrics(stacked, 'thuml', BATCH)
 
 
@@ -85,6 +106,8 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--num-sequences', type=int, default=2000,
                         help='test sequences (the Moving MNIST test set has 10,000)')
+    parser.add_argument('--turns', type=int, default=10,
+                        help='slices of the test set, timed in turns')
     parser.add_argument('--device', default=None)
     parser.add_argument('--lpips', action='store_true')
     args = parser.parse_args(argv)
@@ -97,12 +120,22 @@ def main(argv=None) -> list:
         pretrained = osp.isfile(osp.join(alexnet_checkpoint_dir(), 'alexnet-owt-7be5be79.pth'))
         net = build_lpips(pretrained, device='cpu')
     print(f'{args.num_sequences} sequences x 10 frames of 64x64; on {machine()}')
-    start = time.perf_counter()
-    ours = predbench_pass(pred, gt, device, net.to(device) if net is not None else None)
-    ours_s = time.perf_counter() - start
-    start = time.perf_counter()
-    loop = original_loop(pred, gt, net.cpu() if net is not None else None)
-    loop_s = time.perf_counter() - start
+    ours_net = net.to(device) if net is not None else None
+    loop_net = net.cpu() if net is not None and device != 'cpu' else ours_net
+    predbench_values(pred[:BATCH], gt[:BATCH], device, ours_net)  # warm-up
+    # In turns, a slice of the test set each, so that drift of the machine's speed hits both.
+    ours_s = loop_s = 0.0
+    ours_parts, loop_parts = [], []
+    slice_len = BATCH * max(1, args.num_sequences // (BATCH * args.turns))
+    for start in range(0, len(pred), slice_len):
+        p, g = pred[start:start + slice_len], gt[start:start + slice_len]
+        tic = time.perf_counter()
+        ours_parts.append(predbench_values(p, g, device, ours_net))
+        ours_s += time.perf_counter() - tic
+        tic = time.perf_counter()
+        loop_parts.append(original_loop(p, g, loop_net))
+        loop_s += time.perf_counter() - tic
+    ours, loop = finish_predbench(ours_parts), finish_loop(loop_parts)
     rows = [dict(implementation='per-image loop (original test loop)', seconds=loop_s,
                  speedup=1.0),
             dict(implementation=f'predbench batched ({device})', seconds=ours_s,

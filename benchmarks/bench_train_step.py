@@ -181,6 +181,37 @@ def measure_times(size: dict, device: str, mode: str, threads: int, variants: li
     return {v: dict(seconds=statistics.median(t), loss=built[v][1]) for v, t in times.items()}
 
 
+def measure_convolution_share(size: dict, device: str, threads: int, variant: str) -> dict:
+    """Seconds of one profiled training step: all operations, and the convolutions alone.
+
+    The convolutions (forward and backward) do the multiply-adds of the equations; no
+    implementation of them in fp32 skips those. So ``eager total / predbench convolutions`` bounds
+    the fp32 speed-up any rewrite of everything around the convolutions can reach.
+    """
+    import torch
+    torch.set_num_threads(threads)
+    step, _ = build(size, device, 'train', variant)
+    step()
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events) / 1e6
+    conv = sum(e.self_cpu_time_total for e in events if 'convolution' in e.key) / 1e6
+    return dict(total=total, conv=conv)
+
+
+def print_convolution_bound(size: dict, device: str, threads: int) -> None:
+    eager = isolated(measure_convolution_share, size=size, device=device, threads=threads,
+                     variant='eager')
+    ours = isolated(measure_convolution_share, size=size, device=device, threads=threads,
+                    variant='channels_last')
+    print(f'\nconvolutions (forward + backward) in one profiled training step: eager '
+          f'{eager["conv"]:.2f} s of {eager["total"]:.2f} s ({eager["conv"] / eager["total"]:.0%}),'
+          f' predbench channels-last {ours["conv"]:.2f} s of {ours["total"]:.2f} s; '
+          f'if everything but its convolutions took no time, predbench fp32 would be at most '
+          f'{eager["total"] / ours["conv"]:.2f}x faster than eager')
+
+
 def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', choices=sorted(SIZES), default='cpu')
@@ -230,6 +261,8 @@ def main(argv=None) -> list:
                 ['mode', 'variant', 'ms', 'speedup', 'peak_mb', 'memory_ratio', 'seq_per_s',
                  'loss'])
     print(memory)
+    if not device.startswith('cuda'):
+        print_convolution_bound(size, device, threads)
     eager_loss = rows[0]['loss']
     for row in rows:
         if 'loss' in row and row is not rows[0]:

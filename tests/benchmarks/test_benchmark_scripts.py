@@ -1,0 +1,37 @@
+"""The benchmark scripts measure what they claim: same inputs, same numbers, a sane profile."""
+import numpy as np
+import pytest
+
+from benchmarks import bench_eval, bench_train_step
+
+TINY = dict(num_hidden=[8, 8], batch=2, img=16, patch=4, total=6, input_length=3, filter_size=3,
+            warmup=0, repeat=1)
+
+
+def test_eval_benchmark_gives_the_original_loops_numbers():
+    pred, gt = bench_eval.synthetic_predictions(40)  # two full test batches and a partial one
+    loop = bench_eval.finish_loop([bench_eval.original_loop(pred[:32], gt[:32]),
+                                   bench_eval.original_loop(pred[32:], gt[32:])])
+    ours = bench_eval.finish_predbench([bench_eval.predbench_values(pred[:32], gt[:32], 'cpu'),
+                                        bench_eval.predbench_values(pred[32:], gt[32:], 'cpu')])
+    np.testing.assert_allclose(ours['mse'], loop['mse'], rtol=1e-6)
+    np.testing.assert_allclose(ours['psnr'], loop['psnr'], atol=1e-5)
+    np.testing.assert_allclose(ours['ssim'], loop['ssim'], atol=1e-6)
+
+
+def test_eval_benchmark_prints_the_ratio(capsys):
+    rows = bench_eval.main(['--num-sequences', '32', '--turns', '2', '--device', 'cpu'])
+    assert rows[0]['speedup'] == 1.0 and rows[1]['speedup'] > 0
+    assert 'largest per-frame difference' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('variant', ['fp32', 'unfused', 'channels_last'])
+def test_train_step_variants_start_from_the_eager_loss(variant):
+    _, eager_loss = bench_train_step.build(TINY, 'cpu', 'train', 'eager')
+    _, loss = bench_train_step.build(TINY, 'cpu', 'train', variant)
+    assert loss == pytest.approx(eager_loss, abs=1e-6)
+
+
+def test_convolution_share_is_part_of_the_profiled_step():
+    share = bench_train_step.measure_convolution_share(TINY, 'cpu', 1, 'channels_last')
+    assert 0 < share['conv'] < share['total']
