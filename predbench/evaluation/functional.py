@@ -173,7 +173,8 @@ def _image_metrics_numba(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence
 
 def _image_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
                    conv: Convention) -> Dict[str, torch.Tensor]:
-    """MSE, MAE, PSNR and SSIM (those in ``metrics``) per image of [n, C, H, W] -> [n]."""
+    """MSE, MAE, PSNR and SSIM (those in ``metrics``) per image of [n, C, H, W] -> [n], with
+    torch operations (any device)."""
     clipped = pred.clamp(0, 1)
     compared = pred if conv.errors_before_clipping else clipped
     if conv.uint8_images and ('psnr' in metrics or 'ssim' in metrics):
@@ -188,8 +189,9 @@ def _image_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
             out[name] = (_psnr_uint8(*quantized) if conv.uint8_images
                          else _psnr_float(clipped, gt))
         else:
-            out[name] = (ssim(*quantized, conv.ssim_data_range, integer_valued=True)
-                         if conv.uint8_images else ssim(clipped, gt, conv.ssim_data_range))
+            out[name] = (ssim(*quantized, conv.ssim_data_range, integer_valued=True,
+                              backend='torch') if conv.uint8_images
+                         else ssim(clipped, gt, conv.ssim_data_range, backend='torch'))
     return out
 
 

@@ -19,9 +19,16 @@ def test_eval_benchmark_gives_the_original_loops_numbers():
     np.testing.assert_allclose(ours['ssim'], loop['ssim'], atol=1e-6)
 
 
-def test_eval_benchmark_prints_the_ratio(capsys):
-    rows = bench_eval.main(['--num-sequences', '32', '--turns', '2', '--device', 'cpu'])
-    assert rows[0]['speedup'] == 1.0 and rows[1]['speedup'] > 0
+@pytest.mark.parametrize('size', ['mmnist', 'kth'])
+def test_eval_benchmark_prints_the_ratios_of_both_backends(capsys, size):
+    rows = bench_eval.main(['--size', size, '--num-sequences', '8', '--turns', '2',
+                            '--device', 'cpu'])
+    assert rows[0]['speedup'] == 1.0
+    assert [r['implementation'].split(',')[1].strip() for r in rows[1:]] == [
+        'compiled kernel (cpu)', 'torch operations (cpu)']
+    for row in rows[1:]:
+        assert row['speedup'] > 0
+        assert row['max |ssim diff|'] < 1e-6 and row['max |psnr diff|'] < 1e-5
     assert 'largest per-frame difference' in capsys.readouterr().out
 
 
