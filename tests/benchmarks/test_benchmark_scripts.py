@@ -1,6 +1,7 @@
 """The benchmark scripts measure what they claim: same inputs, same numbers, a sane profile."""
 import numpy as np
 import pytest
+import torch
 
 from benchmarks import bench_eval, bench_train_step
 
@@ -40,5 +41,9 @@ def test_train_step_variants_start_from_the_eager_loss(variant):
 
 
 def test_convolution_share_is_part_of_the_profiled_step():
-    share = bench_train_step.measure_convolution_share(TINY, 'cpu', 1, 'channels_last')
+    threads = torch.get_num_threads()
+    try:  # (it runs in a process of its own in the script: it sets the thread count)
+        share = bench_train_step.measure_convolution_share(TINY, 'cpu', 1, 'channels_last')
+    finally:
+        torch.set_num_threads(threads)
     assert 0 < share['conv'] < share['total']
