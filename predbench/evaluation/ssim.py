@@ -1,4 +1,4 @@
-"""SSIM of whole batches of images in torch, matching scikit-image's ``structural_similarity``.
+"""Batched SSIM of torch tensors, matching scikit-image's ``structural_similarity``.
 
 scikit-image (default arguments, ``gaussian_weights=False``) filters both images with a 7x7
 uniform window (scipy ``uniform_filter``, mode ``'reflect'``), uses the sample covariance
@@ -14,12 +14,16 @@ Written with window *sums* S (not means), the SSIM of a pixel is, with NP = win_
     ------------------------------------------------------
     (Sx² + Sy² + c1) (NP (Sxx + Syy) - Sx² - Sy² + c2)
 
-so it needs four window sums (x, y, xy and x² + y²). For ``uint8`` images (the original
-release's convention) every sum and every product above is an integer below 2**31: they are
-computed exactly (float32 sums of integers below 2**24, then int32), and only the final ratio is
-rounded, to float32 (SSIM within ~2e-7 of scikit-image's float64). Float images use float64
-throughout, because the variances are differences of nearly equal numbers. On CPUs the images
-go through in blocks of :data:`BLOCK_PIXELS` pixels, so that the temporaries stay in the caches.
+so it needs four window sums (x, y, xy and x² + y²). Two backends compute it:
+
+* ``'numba'`` (CPU tensors, the default when numba imports): ``ssim_kernel.py``, one compiled
+  pass per image, exact int64 sums for integer images, float64 everywhere else.
+* ``'torch'`` (any device): whole-array operations. For ``uint8`` images (the original release's
+  convention) every sum and every product above is an integer below 2**31: they are computed
+  exactly (float32 sums of integers below 2**24, then int32), and only the final ratio is rounded,
+  to float32 (SSIM within ~2e-7 of scikit-image's float64). Float images use float64 throughout,
+  because the variances are differences of nearly equal numbers. On CPUs the images go through in
+  blocks of :data:`BLOCK_PIXELS` pixels, so that the temporaries stay in the caches.
 """
 from typing import Optional, Tuple
 
