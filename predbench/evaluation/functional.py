@@ -45,13 +45,13 @@ def _quantize(x: torch.Tensor) -> torch.Tensor:
     return (x * 255).trunc_().clamp_(0, 255).float()
 
 
-def _squared_error_sums(pred: torch.Tensor, gt: torch.Tensor, dims: int = 1) -> torch.Tensor:
-    """Sum of squared differences over the trailing dims after the first ``dims``, in float64.
+def _squared_error_sums(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """Sum of squared differences per image [N, ...] -> [N], accumulated in float64.
 
     The differences and squares are taken in the inputs' dtype (float32 like the original's
-    numpy, exact for uint8-valued floats), the sum is accumulated in float64.
+    numpy, exact for uint8-valued floats).
     """
-    return (pred - gt).square_().flatten(dims).sum(dim=dims, dtype=torch.float64)
+    return (pred - gt).square_().flatten(1).sum(dim=1, dtype=torch.float64)
 
 
 def _psnr_float(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
@@ -105,6 +105,8 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
     if pred.shape != gt.shape:
         raise DataError(f'pred and gt must have one shape, got {list(pred.shape)} and '
                         f'{list(gt.shape)}')
+    if 'lpips' in metrics and lpips_net is None:
+        raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
     batch, steps = pred.shape[:2]
     images = pred.flatten(0, 1), gt.flatten(0, 1)  # [B*T, C, H, W]
     out = {name: torch.empty(batch * steps, dtype=torch.float64, device=pred.device)
@@ -129,8 +131,6 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
             for name, value in values.items():
                 out[name][block] = value
     if 'lpips' in metrics:
-        if lpips_net is None:
-            raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
         out['lpips'] = _lpips(lpips_net, images[0].clamp(0, 1), images[1],
                               signed=conv.lpips_signed_input)
     return {name: value.reshape(batch, steps) for name, value in out.items()}
