@@ -16,7 +16,7 @@ from ..utils.errors import ConfigError, DataError
 from .conventions import Convention, check_metric_names, get_convention
 from .lpips_model import build_lpips
 from . import ssim_kernel
-from .ssim import (BLOCK_PIXELS, WIN_SIZE, as_kernel_input, check_ssim_inputs, ssim,
+from .ssim import (WIN_SIZE, as_kernel_input, block_length, check_ssim_inputs, ssim,
                    ssim_constants)
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
@@ -124,7 +124,7 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
         out.update(_image_metrics_numba(*images, pixel_metrics, conv))
     elif pixel_metrics:
         # Block by block, every metric at once: a block's temporaries stay in the CPU's caches.
-        step = block_length(images[0]) if pred.device.type == 'cpu' else batch * steps
+        step = block_length(images[0][0].numel()) if pred.device.type == 'cpu' else batch * steps
         for start in range(0, batch * steps, step):
             block = slice(start, start + step)
             values = _image_metrics(images[0][block], images[1][block], pixel_metrics, conv)
@@ -134,11 +134,6 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
         out['lpips'] = _lpips(lpips_net, images[0].clamp(0, 1), images[1],
                               signed=conv.lpips_signed_input)
     return {name: value.reshape(batch, steps) for name, value in out.items()}
-
-
-def block_length(images: torch.Tensor) -> int:
-    """Images [N, C, H, W] per block of :data:`BLOCK_PIXELS` pixels (at least one)."""
-    return max(1, BLOCK_PIXELS // images[0].numel())
 
 
 def _image_metrics_numba(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],

@@ -99,6 +99,11 @@ def _sliding_sum(x: torch.Tensor, width: int, step: int) -> torch.Tensor:
     return result
 
 
+def block_length(pixels_per_image: int) -> int:
+    """Images per block of :data:`BLOCK_PIXELS` pixels (at least one)."""
+    return max(1, BLOCK_PIXELS // pixels_per_image)
+
+
 def check_ssim_inputs(x: torch.Tensor, y: torch.Tensor, win_size: int) -> None:
     """A DataError unless x and y are [N, C, H, W] of one shape, with H, W >= win_size."""
     if x.shape != y.shape or x.dim() != 4:
@@ -248,7 +253,7 @@ def _ssim_torch(x: torch.Tensor, y: torch.Tensor, data_range: float, win_size: i
     # NP (Sxx + Syy) below 2**31 (int32) for windows up to 11x11.
     ssim_map = (_ssim_map_integers if integer_valued and win_size <= 11 else _ssim_map_float)
     means = torch.empty(count, dtype=torch.float64, device=x.device)
-    step = max(1, BLOCK_PIXELS // (height * width)) if x.device.type == 'cpu' else count
+    step = block_length(height * width) if x.device.type == 'cpu' else count
     for start in range(0, count, step):
         block = ssim_map(x[start:start + step], y[start:start + step], data_range, win_size)
         # float32 maps: row sums, then their sum (two short sums, accurate to ~1e-10).
