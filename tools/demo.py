@@ -13,14 +13,13 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from predbench.engine.runner import PredBenchRunner  # noqa: E402
+from predbench.engine.runner import build_runner  # noqa: E402
 from predbench.evaluation import compute_metrics, save_metrics_report  # noqa: E402
 from predbench.registry import DATASETS  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
 from predbench.visualization import save_sequence_gif, save_sequence_grid  # noqa: E402
@@ -35,7 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--config', default=CONFIG, help='demo config')
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'predrnn_v2_demo'))
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    add_cfg_options_argument(parser, 'model.input_length=10')
     return parser.parse_args(argv)
 
 
@@ -81,7 +80,7 @@ def main(argv=None) -> None:
     cfg.load_from = None
     print(f'predbench demo: training a small PredRNN-V2 on {data_kind}; '
           f'{cfg.train_cfg.max_iters} iterations on {torch.get_num_threads()} CPU threads')
-    runner = PredBenchRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     metrics = runner.test()
     report = save_metrics_report(metrics, osp.join(cfg.work_dir, 'demo_test'))

@@ -16,12 +16,11 @@ import sys
 
 import numpy as np
 import torch
-from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from predbench.apis import init_model, predict  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.errors import DataError  # noqa: E402
 from predbench.visualization import save_sequence_gif, save_sequence_grid  # noqa: E402
 from predbench.visualization.media import fit_to_model, read_clip  # noqa: E402
@@ -37,8 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='folder for the GIF, PNG and .npy')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
                         help='device (default: cuda:0 when available, else cpu)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override config keys, e.g. model.input_length=10')
+    add_cfg_options_argument(parser, 'model.input_length=10')
     return parser.parse_args(argv)
 
 

@@ -5,36 +5,34 @@
 
 Writes ``<work_dir>/test_metrics.json`` and a per-frame plot of each metric; ``--out`` saves the
 per-sequence predictions and metrics; ``--show-dir`` saves grids and GIFs of the first clips.
+CHECKPOINT may be a predbench checkpoint, an original-release one or an OpenSTL state dict: it
+is read weights-only and must fit the config's model exactly.
 """
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from predbench.engine.runner import PredBenchRunner  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
-from predbench.utils.config import load_config  # noqa: E402
-from predbench.utils.errors import CheckpointError  # noqa: E402
+from predbench.apis.cli import (add_cfg_options_argument, add_launcher_arguments,  # noqa: E402
+                                run_cli)
+from predbench.engine.checkpoint_io import check_checkpoint_path  # noqa: E402
+from predbench.engine.runner import build_runner  # noqa: E402
+from predbench.utils.config import default_work_dir, load_config  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
-from predbench.utils.train_options import (add_launcher_arguments,  # noqa: E402
-                                            default_work_dir)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Test a video prediction model')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (predbench or converted original)')
+    parser.add_argument('checkpoint', help='checkpoint file (predbench, original release, OpenSTL)')
     parser.add_argument('--work-dir', help='where the report goes (default: '
                         'work_dirs/<config name>)')
     parser.add_argument('--out', help='save per-sequence predictions and metrics (.npz)')
     parser.add_argument('--show-dir', help='save grids and GIFs of the first test clips here')
     parser.add_argument('--num-show', type=int, default=8,
                         help='how many test clips --show-dir pictures (default 8)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override config keys, e.g. test_dataloader.batch_size=16')
+    add_cfg_options_argument(parser, 'test_dataloader.batch_size=16')
     add_launcher_arguments(parser)
     return parser.parse_args(argv)
 
@@ -43,8 +41,6 @@ def build_cfg(args: argparse.Namespace):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
-    if not osp.isfile(args.checkpoint):
-        raise CheckpointError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint
     cfg.resume = False
     hooks = list(cfg.get('custom_hooks', []) or [])
@@ -66,10 +62,11 @@ def build_cfg(args: argparse.Namespace):
 def main(argv=None) -> dict:
     args = parse_args(argv)
     register_all_modules()
+    check_checkpoint_path(args.checkpoint)  # reported before anything is built
     cfg = build_cfg(args)
     from predbench.evaluation import check_lpips_weights, per_frame_table
     check_lpips_weights(cfg, keys=('test_evaluator',))
-    runner = PredBenchRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
     from mmengine.dist import is_main_process
     if is_main_process():

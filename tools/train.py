@@ -3,24 +3,23 @@
     python tools/train.py configs/predrnn_v2_kth.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--seed N] [--cfg-options key=value ...] [--launcher pytorch]
 
-The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted. ``--resume``
-without a path continues from the newest checkpoint of the work dir.
+The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted, and a second
+training in the same work dir is refused while the first runs. ``--resume`` without a path
+continues from the newest checkpoint of the work dir.
 """
 import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
-
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from predbench.engine.runner import PredBenchRunner  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
-from predbench.utils.config import load_config  # noqa: E402
+from predbench.apis.cli import (add_cfg_options_argument, add_launcher_arguments,  # noqa: E402
+                                run_cli)
+from predbench.engine.amp import apply_amp  # noqa: E402
+from predbench.engine.runner import build_runner  # noqa: E402
+from predbench.utils.config import default_work_dir, load_config  # noqa: E402
 from predbench.utils.errors import ConfigError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
-from predbench.utils.train_options import (add_launcher_arguments, apply_amp,  # noqa: E402
-                                            default_work_dir)
 
 AUTO_RESUME = 'auto'
 
@@ -39,8 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help='scale the learning rate by (GPUs x batch size) / '
                         'auto_scale_lr.base_batch_size')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override config keys, e.g. train_cfg.max_iters=1000')
+    add_cfg_options_argument(parser, 'train_cfg.max_iters=1000')
     add_launcher_arguments(parser)
     return parser.parse_args(argv)
 
@@ -71,7 +69,7 @@ def main(argv=None) -> None:
     cfg = build_cfg(args)
     from predbench.evaluation import check_lpips_weights
     check_lpips_weights(cfg, keys=('val_evaluator',))
-    runner = PredBenchRunner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

@@ -16,9 +16,9 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Atomic writes: a run killed while saving never leaves a half-written checkpoint.
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3,
-                    backend_args=dict(backend='predbench_atomic_local')),
+    # MMEngine's CheckpointHook, made safe: atomic weights-only files, an old checkpoint is
+    # deleted only once its successor is durable and trained on, non-finite weights never saved.
+    checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     finite_loss=dict(type='FiniteLossHook'),
     # A grid (truth, prediction, error) of the first validation clips at every validation.

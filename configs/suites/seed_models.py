@@ -1,5 +1,5 @@
 # The four seed models, trained with the original schedules and tested on the standard test sets.
-# python tools/benchmark_suite.py configs/suites/seed_models.py   (several GPU-days)
+# python tools/run_suite.py configs/suites/seed_models.py   (several GPU-days)
 suite_name = 'seed_models'
 entries = [
     dict(name='predrnn_mmnist', config='configs/predrnn_mmnist.py', checkpoint='train'),

@@ -44,7 +44,7 @@ def _measure(cfg_dict: dict, mode: str, device: str, amp: bool, iters: int, warm
     from mmengine.optim import build_optim_wrapper
     from ..registry import MODELS
     from ..utils.setup_env import register_all_modules
-    from ..utils.train_options import apply_amp
+    from ..engine.amp import apply_amp
     register_all_modules()
     if threads:
         torch.set_num_threads(threads)

@@ -5,52 +5,48 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from ..models.checkpoint_compat import check_checkpoint_fits, convert_thuml_state_dict
 from ..registry import MODELS
 from ..utils.config import load_config
-from ..utils.errors import CheckpointError, ConfigError
+from ..utils.config_checks import check_model_config
+from ..utils.errors import ConfigError
 from ..utils.setup_env import register_all_modules
 
 
 def load_weights(model: torch.nn.Module, checkpoint: str) -> dict:
-    """Load a predbench checkpoint (or an original release's one) into ``model``, strictly.
+    """Load a checkpoint (predbench, original release, OpenSTL) into ``model``, strictly.
 
-    The file is read with ``weights_only=True``; a mismatch raises a CheckpointError naming the
-    option to change.
+    The file is read with ``weights_only=True``; any missing, unexpected or mis-shaped key
+    raises a CheckpointError naming the keys and, where known, the option to change. Returns
+    the checkpoint's ``meta``.
     """
-    from ..engine.checkpoint_io import load_checkpoint_file
-    ckpt = load_checkpoint_file(checkpoint, map_location='cpu', trusted=False)
-    if isinstance(ckpt, Mapping) and 'net_param' in ckpt:
-        state_dict = convert_thuml_state_dict(ckpt['net_param'])
-    elif isinstance(ckpt, Mapping) and 'state_dict' in ckpt:
-        state_dict = ckpt['state_dict']
-    elif isinstance(ckpt, Mapping):
-        state_dict = ckpt
-    else:
-        raise CheckpointError(f'checkpoint {checkpoint} holds no state dict')
-    state_dict = {k[len('module.'):] if k.startswith('module.') else k: v
-                  for k, v in state_dict.items()}
-    check_checkpoint_fits(model, state_dict, source=checkpoint)
-    model.load_state_dict(state_dict, strict=True)
-    return ckpt if isinstance(ckpt, dict) else {}
+    from ..engine.weights import load_model_weights
+    return load_model_weights(model, checkpoint).meta
+
+
+def build_model(config: Union[str, Config], cfg_options: Optional[Mapping[str, Any]] = None
+                ) -> torch.nn.Module:
+    """The predictor of ``config`` (path or Config), with its config as ``model.cfg``."""
+    register_all_modules()
+    cfg = load_config(config, cfg_options)
+    if 'model' not in cfg:
+        raise ConfigError(f'config {getattr(cfg, "filename", "")} has no model')
+    check_model_config(cfg.model)
+    try:
+        model = MODELS.build(cfg.model)
+    except KeyError as err:
+        from ..utils.registry_help import explain_unknown_type
+        raise (explain_unknown_type(err) or err) from err
+    model.cfg = cfg
+    return model
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                cfg_options: Optional[Mapping[str, Any]] = None,
                device: Union[str, torch.device] = 'cpu') -> torch.nn.Module:
     """Build the predictor of ``config`` (path or Config), load ``checkpoint``, in eval mode."""
-    register_all_modules()
-    cfg = load_config(config, cfg_options)
-    if 'model' not in cfg:
-        raise ConfigError(f'config {getattr(cfg, "filename", "")} has no model')
-    try:
-        model = MODELS.build(cfg.model)
-    except KeyError as err:
-        from ..utils.registry_help import explain_unknown_type
-        raise (explain_unknown_type(err) or err) from err
+    model = build_model(config, cfg_options)
     if checkpoint is not None:
         load_weights(model, checkpoint)
-    model.cfg = cfg
     return model.to(device).eval()
 
 

@@ -1,5 +1,6 @@
 """An iteration-based training loop that resumes without replaying the data already seen."""
 import logging
+from typing import Any, Iterator
 
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
@@ -17,39 +18,45 @@ def _sampler_of(dataloader):
     return sampler if hasattr(sampler, 'skip') else None
 
 
+class _SkippedBatches:
+    """An iterator whose first ``count`` items are placeholders, then those of ``iterator``.
+
+    MMEngine's loop resumes by calling ``next`` once per iteration already trained; after the
+    sampler has jumped, those calls must not load (and discard) real batches.
+    """
+
+    def __init__(self, iterator: Iterator, count: int) -> None:
+        self._iterator = iterator
+        self._remaining = int(count)
+
+    def __iter__(self) -> '_SkippedBatches':
+        return self
+
+    def __next__(self) -> Any:
+        if self._remaining > 0:
+            self._remaining -= 1
+            return None
+        return next(self._iterator)
+
+
 @LOOPS.register_module()
 class ResumableIterBasedTrainLoop(IterBasedTrainLoop):
     """MMEngine's IterBasedTrainLoop; on resume it moves the sampler instead of loading batches.
 
     With :class:`~predbench.datasets.samplers.ResumableInfiniteSampler`, a resumed run sees
-    exactly the batches the uninterrupted run would have seen, at no cost. Other samplers fall
-    back to MMEngine's behaviour (pulling the skipped batches through the dataloader).
+    exactly the batches the uninterrupted run would have seen, at no cost. MMEngine's own ``run``
+    does the rest (hooks, validation schedule), so nothing of it is copied here. Other samplers
+    fall back to MMEngine's behaviour (pulling the skipped batches through the dataloader).
     """
 
     def run(self):
-        """Launch training (same hooks and validation schedule as MMEngine's loop)."""
-        if self._iter > 0:
-            sampler = _sampler_of(self.dataloader)
-            if sampler is not None:
-                sampler.skip(self._iter * self.dataloader.batch_size)
-                self.dataloader_iterator = _InfiniteDataloaderIterator(self.dataloader)
-                print_log(f'Resuming at iteration {self._iter}: the sampler skips '
-                          f'{self._iter * self.dataloader.batch_size} samples per rank',
-                          logger='current', level=logging.INFO)
-                return self._run_from_current_position()
+        """Launch training (MMEngine's loop, after the sampler has jumped on resume)."""
+        sampler = _sampler_of(self.dataloader) if self._iter > 0 else None
+        if sampler is not None:
+            skipped = self._iter * self.dataloader.batch_size
+            sampler.skip(skipped)
+            self.dataloader_iterator = _SkippedBatches(
+                _InfiniteDataloaderIterator(self.dataloader), self._iter)
+            print_log(f'Resuming at iteration {self._iter}: the sampler skips {skipped} samples '
+                      f'per rank without loading them', logger='current', level=logging.INFO)
         return super().run()
-
-    def _run_from_current_position(self):
-        self.runner.call_hook('before_train')
-        self.runner.call_hook('before_train_epoch')
-        while self._iter < self._max_iters and not self.stop_training:
-            self.runner.model.train()
-            data_batch = next(self.dataloader_iterator)
-            self.run_iter(data_batch)
-            self._decide_current_val_interval()
-            if (self.runner.val_loop is not None and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0 or self._iter == self._max_iters)):
-                self.runner.val_loop.run()
-        self.runner.call_hook('after_train_epoch')
-        self.runner.call_hook('after_train')
-        return self.runner.model

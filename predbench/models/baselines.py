@@ -98,13 +98,11 @@ class CopyLastFrame(nn.Module):
     """Predict that nothing moves: the prediction of frame t+1 is the frame fed at step t.
 
     At test time every future frame is the last observed one. It has no weights to train;
-    ``tools/train.py`` and the benchmark suite evaluate it directly.
+    ``tools/train.py`` and the suites evaluate it directly.
     """
 
-    trainable = False
-
-    def __init__(self, img_size: Union[int, Sequence[int], None] = None, img_channel: int = 1,
-                 **unused) -> None:
+    def __init__(self, img_size: Union[int, Sequence[int], None] = None,
+                 img_channel: int = 1) -> None:
         super().__init__()
         self.img_size = img_size
         self.img_channel = img_channel

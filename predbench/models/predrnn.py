@@ -159,6 +159,11 @@ class PredRNN(nn.Module):
             predictions.append(x_gen)
         return torch.stack(predictions, dim=1), increments
 
+    def explain_checkpoint_mismatch(self, state_dict: Dict[str, torch.Tensor]) -> List[str]:
+        """Config options to change so that a backbone-level state dict fits (checkpoint loader)."""
+        from .checkpoint_compat import predrnn_checkpoint_hints
+        return predrnn_checkpoint_hints(self, state_dict)
+
     def forward(self, frames: torch.Tensor, true_flags: Optional[torch.Tensor] = None,
                 input_length: Optional[int] = None, with_aux: bool = True) -> BackboneOutput:
         """Predict frames 1..T-1 of ``frames`` [B, T, c, H, W]; returns (predictions, {})."""

@@ -1,6 +1,7 @@
-from .errors import (CheckpointError, ConfigError, DataError, PredBenchError,
-                     TrainingDivergedError)
+from .errors import (CheckpointError, ConfigError, DataError, PredBenchError, StorageError,
+                     TrainingDivergedError, WorkDirInUseError)
 
 __all__ = [
-    'PredBenchError', 'ConfigError', 'DataError', 'CheckpointError', 'TrainingDivergedError'
+    'PredBenchError', 'ConfigError', 'DataError', 'CheckpointError', 'TrainingDivergedError',
+    'StorageError', 'WorkDirInUseError'
 ]

@@ -10,9 +10,9 @@ import difflib
 import glob
 import inspect
 import os.path as osp
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config, ConfigDict, DictAction
 
 from .errors import ConfigError
 
@@ -23,7 +23,8 @@ def _registries() -> Iterable:
             if name.isupper() and hasattr(getattr(registry, name), 'get')]
 
 
-def _class_of(type_name: Any):
+def class_of(type_name: Any):
+    """The class (or function) a config ``type`` names in predbench's registries, or None."""
     if not isinstance(type_name, str):
         return type_name if inspect.isclass(type_name) else None
     for reg in _registries():
@@ -71,7 +72,7 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
             if part in node:
                 node = node[part]
                 continue
-            cls = _class_of(node.get('type')) if 'type' in node else None
+            cls = class_of(node.get('type')) if 'type' in node else None
             if last and cls is not None and _accepts_argument(cls, part):
                 break
             close = difflib.get_close_matches(part, [str(k) for k in node.keys()], n=3)
@@ -80,8 +81,46 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
             raise ConfigError(f'unknown --cfg-options key {key!r}{hint}')
 
 
+def default_work_dir(config_path: str) -> str:
+    """work_dirs/<config file name without its suffix>."""
+    return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
 def available_configs(root: str = 'configs') -> list:
     return sorted(p for p in glob.glob(osp.join(root, '*.py')))
+
+
+CONFIG_SUFFIXES = ('.py', '.yaml', '.yml', '.json')
+
+
+def _one_line(err: BaseException) -> str:
+    """An exception's message on one line (YAML and syntax errors span several)."""
+    text = ' '.join(part.strip() for part in str(err).splitlines() if part.strip())
+    return text or type(err).__name__
+
+
+def read_config_file(config: str) -> Config:
+    """``Config.fromfile`` with one-line errors naming the file and what is wrong."""
+    if osp.isdir(config):
+        raise ConfigError(f'config {config} is a folder; give a config file, e.g. '
+                          f'configs/predrnn_v2_mmnist.py')
+    if not osp.isfile(config):
+        known = available_configs(osp.join(osp.dirname(osp.dirname(config)) or '.',
+                                           'configs')) or available_configs()
+        listing = ', '.join(osp.basename(k) for k in known[:12])
+        raise ConfigError(f'config {config} does not exist' +
+                          (f'; available in configs/: {listing}' if listing else ''))
+    suffix = osp.splitext(config)[1].lower()
+    if suffix not in CONFIG_SUFFIXES:
+        raise ConfigError(f'config {config}: unknown file type {suffix or "(none)"}; predbench '
+                          f'reads Python configs (.py, see configs/) or MMEngine\'s .yaml/.json')
+    try:
+        cfg = Config.fromfile(config)
+    except Exception as err:  # noqa: BLE001 - syntax errors etc. in the user's config
+        raise ConfigError(f'cannot read config {config}: {_one_line(err)}') from err
+    if not isinstance(cfg._cfg_dict, Mapping):
+        raise ConfigError(f'config {config} does not hold a mapping of keys to values')
+    return cfg
 
 
 def load_config(config: Union[str, Config], cfg_options: Optional[Mapping[str, Any]] = None
@@ -92,17 +131,55 @@ def load_config(config: Union[str, Config], cfg_options: Optional[Mapping[str, A
     elif isinstance(config, (ConfigDict, dict)):
         cfg = Config(copy.deepcopy(dict(config)))
     else:
-        if not osp.isfile(config):
-            known = available_configs(osp.join(osp.dirname(osp.dirname(config)) or '.',
-                                               'configs')) or available_configs()
-            listing = ', '.join(osp.basename(k) for k in known[:12])
-            raise ConfigError(f'config {config} does not exist' +
-                              (f'; available in configs/: {listing}' if listing else ''))
-        try:
-            cfg = Config.fromfile(config)
-        except Exception as err:  # noqa: BLE001 - syntax errors etc. in the user's config
-            raise ConfigError(f'cannot read config {config}: {err}') from err
+        cfg = read_config_file(str(config))
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(dict(cfg_options))
     return cfg
+
+
+def _unbalanced(text: str) -> bool:
+    """Whether ``text`` opens more brackets or quotes than it closes."""
+    depth = sum(text.count(o) - text.count(c) for o, c in ('[]', '()', '{}'))
+    return depth > 0 or text.count('"') % 2 == 1 or text.count("'") % 2 == 1
+
+
+def join_split_options(items: Sequence[str]) -> List[str]:
+    """Re-join ``key=[4,`` ``4]``: a value with spaces that the shell split into several words.
+
+    An item without ``=`` that does not continue an open bracket or quote is an error.
+    """
+    joined: List[str] = []
+    for item in items:
+        if joined and _unbalanced(joined[-1]):
+            joined[-1] = f'{joined[-1]} {item}'
+        elif '=' not in item:
+            raise ConfigError(f'--cfg-options item {item!r} is not key=value; quote a value that '
+                              f'holds spaces, e.g. "model.backbone.num_hidden=[4, 4]"')
+        else:
+            joined.append(item)
+    for item in joined:
+        if _unbalanced(item):
+            raise ConfigError(f'--cfg-options item {item!r} has unclosed brackets or quotes')
+    return joined
+
+
+class CfgOptionsAction(DictAction):
+    """MMEngine's ``--cfg-options`` parser with one-line errors (``ConfigError``).
+
+    Values the shell split at spaces (``num_hidden=[4, 4]``) are joined back first.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        values = join_split_options(values)
+        options = {}
+        for item in values:
+            key, value = item.split('=', maxsplit=1)
+            try:
+                options[key] = self._parse_iterable(value)
+            except Exception as err:  # noqa: BLE001 - MMEngine's parser asserts
+                raise ConfigError(f'--cfg-options {item!r}: cannot parse the value '
+                                  f'({_one_line(err)})') from err
+        merged = dict(getattr(namespace, self.dest, None) or {})
+        merged.update(options)
+        setattr(namespace, self.dest, merged)

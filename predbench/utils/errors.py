@@ -21,4 +21,12 @@ class CheckpointError(PredBenchError, ValueError):
 
 
 class TrainingDivergedError(PredBenchError, RuntimeError):
-    """The training loss became NaN or infinite."""
+    """The training loss (or the weights) became NaN or infinite."""
+
+
+class StorageError(PredBenchError, OSError):
+    """A file could not be written (disk full, read-only folder); the message names the file."""
+
+
+class WorkDirInUseError(PredBenchError, RuntimeError):
+    """Another run holds the work dir's lock; the message names the work dir."""

@@ -9,7 +9,7 @@ _UNKNOWN = re.compile(r'`?(?P<name>[\w.]+)`? is not in the (?P<scope>[\w]+)::(?P
                       r'registry')
 
 
-def _registered_names(scope: str, registry_name: str) -> list:
+def _registered_names(registry_name: str) -> list:
     from .. import registry as ours
     for attr in dir(ours):
         reg = getattr(ours, attr)
@@ -31,7 +31,7 @@ def explain_unknown_type(err: BaseException) -> Optional[ConfigError]:
     if match is None:
         return None
     name, registry_name = match.group('name'), match.group('registry')
-    names = _registered_names(match.group('scope'), registry_name)
+    names = _registered_names(registry_name)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f'did you mean {" or ".join(close)}? ' if close else ''
     custom = ('registered names: ' + ', '.join(names)) if names else ''

@@ -8,9 +8,9 @@ import torch
 from mmengine.config import Config
 
 from predbench.apis import init_model, predict
+from predbench.apis.checkpoints import convert_checkpoint
 from predbench.utils.errors import CheckpointError
 from thuml_reference import RefRNN, reference_test_predictions
-from tool_runner import load_tool
 
 REPO = __import__('conftest').REPO_ROOT
 CONVERTER = f'{REPO}/tools/convert_thuml_ckpt.py'
@@ -34,13 +34,9 @@ def _save_original(tmp_path, v2=True, layer_norm=False, channels=1, patch=4, see
     return ref, str(path)
 
 
-def _load_converter():
-    return load_tool('convert_thuml_ckpt.py')
-
-
 def _convert_here(src, dst):
     """The converter in this process (fast); the CLI itself is tested separately."""
-    _load_converter().convert(src, dst)
+    convert_checkpoint(src, dst, 'thuml')
 
 
 def _convert(src, dst, *extra):
@@ -105,9 +101,8 @@ def test_converter_checks_against_a_config_and_reports_in_one_line(tmp_path):
 def test_converter_refuses_files_that_are_not_original_checkpoints(tmp_path):
     src = tmp_path / 'x.pth'
     torch.save({'state_dict': {}}, src)
-    converter = _load_converter()
     with pytest.raises(CheckpointError, match='not a checkpoint of the original PredRNN release'):
-        converter.convert(str(src), str(tmp_path / 'y.pth'))
+        convert_checkpoint(str(src), str(tmp_path / 'y.pth'), 'thuml')
     with pytest.raises(CheckpointError, match='does not exist'):
-        converter.convert(str(tmp_path / 'nope'), str(tmp_path / 'y.pth'))
+        convert_checkpoint(str(tmp_path / 'nope'), str(tmp_path / 'y.pth'), 'thuml')
     assert not (tmp_path / 'y.pth').exists()

@@ -64,9 +64,8 @@ custom_hooks = [dict(type='PoisonWeightsHook', iteration=3)]
 train_cfg = dict(max_iters=8, val_interval=1000)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
                         dataset=dict(seq_length=6))
-default_hooks = dict(checkpoint=dict(_delete_=True, type='CheckpointHook', by_epoch=False,
-                                     interval=2,
-                                     backend_args=dict(backend='predbench_atomic_local')))
+default_hooks = dict(checkpoint=dict(_delete_=True, type='SafeCheckpointHook', by_epoch=False,
+                                     interval=2))
 """)
     work_dir = tmp_path / 'w'
     result = run_tool(['tools/train.py', str(config), '--work-dir', str(work_dir)], check=False)

@@ -13,7 +13,7 @@ EXAMPLE = osp.join(REPO, 'examples', 'my_model')
 
 def test_tiny_suite_runs_then_skips_finished_entries(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    suite = load_tool('benchmark_suite.py')
+    suite = load_tool('run_suite.py')
     work_dir = str(tmp_path / 'suite')
     first = suite.main(['configs/suites/tiny_cpu.py', '--work-dir', work_dir])
     assert first['skipped'] == []
@@ -36,7 +36,7 @@ def test_tiny_suite_runs_then_skips_finished_entries(tmp_path, monkeypatch):
 
 def test_suite_numbers_match_a_separate_test_run(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    suite = load_tool('benchmark_suite.py')
+    suite = load_tool('run_suite.py')
     work_dir = str(tmp_path / 'suite')
     out = suite.main(['configs/suites/tiny_cpu.py', '--work-dir', work_dir,
                       '--only', 'predrnn_v2'])
@@ -62,7 +62,7 @@ def test_external_model_trains_and_appears_in_a_leaderboard(tmp_path):
               'val_dataloader.dataset.num_sequences=4'], env_extra=env)
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     suite_dir = str(tmp_path / 'suite')
-    result = run_tool(['tools/benchmark_suite.py',
+    result = run_tool(['tools/run_suite.py',
                        'examples/my_model/configs/suite_with_convgru.py', '--work-dir',
                        suite_dir], env_extra=env)
     with open(osp.join(suite_dir, 'leaderboard.csv')) as f:
@@ -88,7 +88,7 @@ def test_get_flops_and_speed_tools(tmp_path):
     # OpenSTL reports 23.9M parameters and 116.6 GFLOPs (with the training-only adapter)
     assert flops['params'] == 23855104
     assert 115.0e9 < flops['flops'] < 116.6e9
-    rows = load_tool('analysis/benchmark_speed.py').main(
+    rows = load_tool('analysis/measure_speed.py').main(
         [osp.join(REPO, 'configs', 'predrnn_v2_demo.py'), '--device', 'cpu', '--amp', 'off',
          '--iters', '1', '--warmup', '1', '--batch-size', '1', '--threads', '1',
          '--cfg-options', 'model.backbone.num_hidden=[4,4]', '--out', str(tmp_path / 's.json')])

@@ -85,9 +85,8 @@ train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
 val_dataloader = dict(dataset=dict(seq_length=6, num_sequences=4))
 test_dataloader = dict(dataset=dict(seq_length=6, num_sequences=4))
 default_hooks = dict(logger=dict(interval=1),
-                     checkpoint=dict(_delete_=True, type='CheckpointHook', by_epoch=False,
-                                     interval=2, max_keep_ckpts=3,
-                                     backend_args=dict(backend='predbench_atomic_local')))
+                     checkpoint=dict(_delete_=True, type='SafeCheckpointHook', by_epoch=False,
+                                     interval=2, max_keep_ckpts=3))
 log_processor = dict(window_size=1)
 randomness = dict(seed=7)
 {extra}

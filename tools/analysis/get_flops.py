@@ -11,12 +11,11 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from predbench.analysis import config_complexity  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
 
 
@@ -25,7 +24,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('--split', default='test', choices=['train', 'val', 'test'],
                         help='whose clip length to count (default: test)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    add_cfg_options_argument(parser, 'model.input_length=10')
     parser.add_argument('--out', help='also write the numbers as JSON')
     return parser.parse_args(argv)
 

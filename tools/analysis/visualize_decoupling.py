@@ -15,13 +15,12 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from predbench.apis import init_model  # noqa: E402
 from predbench.registry import DATASETS  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.errors import ConfigError, DataError  # noqa: E402
 from predbench.visualization.decoupling import (decoupling_features, mean_abs_cosine,  # noqa: E402
                                                 plot_decoupling, subsample_pairs, tsne_2d)
@@ -45,8 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--threads', type=int, default=1,
                         help='t-SNE threads (more only help on an otherwise idle machine)')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
-                        help='override config keys')
+    add_cfg_options_argument(parser, 'model.input_length=10')
     return parser.parse_args(argv)
 
 

@@ -1,5 +1,5 @@
 # A suite mixing predbench's models and the external one (tiny sizes, CPU, no download):
-#   PYTHONPATH=examples/my_model python tools/benchmark_suite.py \
+#   PYTHONPATH=examples/my_model python tools/run_suite.py \
 #       examples/my_model/configs/suite_with_convgru.py
 suite_name = 'with_convgru'
 tiny = {

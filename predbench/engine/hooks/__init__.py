@@ -1,9 +1,10 @@
+from .checkpoint import SafeCheckpointHook
 from .dump_predictions import DumpPredictionsHook
 from .finite_loss import FiniteLossHook
 from .sampling import ReverseScheduledSamplingHook, ScheduledSamplingHook
 from .visualization import PredictionVisualizationHook, TestProgressBarHook
 
 __all__ = [
-    'FiniteLossHook', 'ScheduledSamplingHook', 'ReverseScheduledSamplingHook',
+    'SafeCheckpointHook', 'FiniteLossHook', 'ScheduledSamplingHook', 'ReverseScheduledSamplingHook',
     'DumpPredictionsHook', 'PredictionVisualizationHook', 'TestProgressBarHook'
 ]

@@ -1,9 +1,9 @@
-"""Run a benchmark suite: train/test a list of configs and write a leaderboard.
+"""Run a suite: train and test a list of configs, measure them, write a leaderboard.
 
-    python tools/benchmark_suite.py configs/suites/seed_models.py [--work-dir DIR] [--only A B]
+    python tools/run_suite.py configs/suites/seed_models.py [--work-dir DIR] [--only A B]
         [--force] [--launcher pytorch]
     tools/dist_train.sh is for one config; for a distributed suite launch this script with
-    python -m torch.distributed.run --nproc_per_node=8 tools/benchmark_suite.py SUITE \
+    python -m torch.distributed.run --nproc_per_node=8 tools/run_suite.py SUITE \
         --launcher pytorch
 
 Re-running a suite skips the entries that finished (their result.json exists) and resumes a
@@ -17,9 +17,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from predbench.analysis.suite import run_suite  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import run_cli  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
-from predbench.utils.train_options import add_launcher_arguments  # noqa: E402
+from predbench.apis.cli import add_launcher_arguments  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """Training and inference speed of a config on synthetic clips, after warm-up.
 
-    python tools/analysis/benchmark_speed.py CONFIG [--device cpu|cuda] [--amp both|on|off]
+    python tools/analysis/measure_speed.py CONFIG [--device cpu|cuda] [--amp both|on|off]
         [--iters 10] [--warmup 3] [--batch-size N] [--cfg-options k=v ...] [--out FILE.json]
 
 Prints one table (training iterations/s and sequences/s, inference sequences/s, peak memory,
@@ -12,12 +12,11 @@ import json
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from predbench.analysis import measure_speed  # noqa: E402
-from predbench.utils.cli import run_cli  # noqa: E402
+from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.config import load_config  # noqa: E402
 
 
@@ -33,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='default: the config\'s train/test batch sizes')
     parser.add_argument('--threads', type=int, default=None, help='CPU threads')
     parser.add_argument('--skip-train', action='store_true')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None)
+    add_cfg_options_argument(parser, 'model.input_length=10')
     parser.add_argument('--out', help='write the results as JSON')
     return parser.parse_args(argv)
 

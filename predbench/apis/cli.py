@@ -1,0 +1,61 @@
+"""What predbench's command-line tools share: their common arguments and one-line errors.
+
+Every tool in ``tools/`` runs its ``main`` through :func:`run_cli`: a user error (a
+:class:`~predbench.utils.errors.PredBenchError`, an unknown registered type, or an operating-system
+failure such as a full disk) is printed as one ``error: ...`` line with exit status 1, never as a
+stack trace. Set ``PREDBENCH_DEBUG=1`` to see the trace as well.
+"""
+import argparse
+import os
+import sys
+import traceback
+from typing import Callable
+
+from ..utils.config import CfgOptionsAction
+from ..utils.errors import PredBenchError
+
+DEBUG_ENV = 'PREDBENCH_DEBUG'
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def _fail(message: str) -> None:
+    if os.environ.get(DEBUG_ENV):
+        traceback.print_exc()
+    print(f'error: {message}', file=sys.stderr)
+    sys.exit(1)
+
+
+def run_cli(main: Callable[[], object]) -> None:
+    """Run ``main``; user errors become ``error: <one line>`` and exit status 1."""
+    from ..engine.distributed import shutdown_distributed
+    try:
+        main()
+        shutdown_distributed()
+    except PredBenchError as err:
+        _fail(' '.join(str(err).split('\n')))
+    except KeyError as err:
+        from ..utils.registry_help import explain_unknown_type
+        explained = explain_unknown_type(err)
+        if explained is None:
+            raise
+        _fail(str(explained))
+    except OSError as err:
+        where = f' ({err.filename})' if getattr(err, 'filename', None) else ''
+        _fail(f'{err.strerror or err}{where}')
+    except KeyboardInterrupt:
+        print('interrupted', file=sys.stderr)
+        sys.exit(130)
+
+
+def add_cfg_options_argument(parser: argparse.ArgumentParser, example: str) -> None:
+    """``--cfg-options key=value ...`` with checked keys and one-line parse errors."""
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction, default=None,
+                        metavar='KEY=VALUE', help=f'override config keys, e.g. {example}')
+
+
+def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--launcher`` and the ``--local-rank`` that older PyTorch launchers pass."""
+    parser.add_argument('--launcher', choices=LAUNCHERS, default='none',
+                        help='job launcher for distributed runs')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
