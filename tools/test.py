@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.npz]
         [--show-dir DIR] [--cfg-options key=value ...] [--launcher pytorch]
+        [--vis-backend tensorboard|wandb|mlflow ...]
 
 Writes ``<work_dir>/test_metrics.json`` and a per-frame plot of each metric; ``--out`` saves the
 per-sequence predictions and metrics; ``--show-dir`` saves grids and GIFs of the first clips.
@@ -21,6 +22,8 @@ from predbench.utils.errors import CheckpointError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
 from predbench.utils.train_options import (add_launcher_arguments,  # noqa: E402
                                             default_work_dir)
+from predbench.visualization.backends import (add_vis_backend_argument,  # noqa: E402
+                                               add_vis_backends)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -36,6 +39,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config keys, e.g. test_dataloader.batch_size=16')
     add_launcher_arguments(parser)
+    add_vis_backend_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -43,6 +47,7 @@ def build_cfg(args: argparse.Namespace):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    add_vis_backends(cfg, args.vis_backend)
     if not osp.isfile(args.checkpoint):
         raise CheckpointError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = args.checkpoint

@@ -2,6 +2,7 @@
 
     python tools/train.py configs/predrnn_v2_kth.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--seed N] [--cfg-options key=value ...] [--launcher pytorch]
+        [--vis-backend tensorboard|wandb|mlflow ...]
 
 The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted. ``--resume``
 without a path continues from the newest checkpoint of the work dir.
@@ -21,6 +22,8 @@ from predbench.utils.errors import ConfigError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
 from predbench.utils.train_options import (add_launcher_arguments, apply_amp,  # noqa: E402
                                             default_work_dir)
+from predbench.visualization.backends import (add_vis_backend_argument,  # noqa: E402
+                                               add_vis_backends)
 
 AUTO_RESUME = 'auto'
 
@@ -42,6 +45,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
                         help='override config keys, e.g. train_cfg.max_iters=1000')
     add_launcher_arguments(parser)
+    add_vis_backend_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -50,6 +54,7 @@ def build_cfg(args: argparse.Namespace):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    add_vis_backends(cfg, args.vis_backend)
     if args.seed is not None:
         cfg.randomness = dict(cfg.get('randomness', {}) or {}, seed=args.seed)
     if args.amp:
