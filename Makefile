@@ -16,7 +16,7 @@ $(STAMP): setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
 	$(PY) -m pip install $(TORCH_PKGS)
-	$(PY) -m pip install -e '.[dev]'
+	$(PY) -m pip install -e '.[dev,tensorboard]'
 	touch $(STAMP)
 
 test: install

@@ -39,6 +39,11 @@ setup(
     ],
     extras_require={
         'dev': ['pytest>=7', 'pytest-timeout>=2.1'],
+        # Dashboards for tools/train.py and tools/test.py --vis-backend NAME
+        # (pip install 'predbench[tensorboard]'); the tests read TensorBoard event files.
+        'tensorboard': ['tensorboard>=2.9'],
+        'wandb': ['wandb>=0.15'],
+        'mlflow': ['mlflow>=2.0'],
     },
     license='Apache-2.0',
 )

@@ -2,6 +2,7 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.npz]
         [--show-dir DIR] [--cfg-options key=value ...] [--launcher pytorch]
+        [--vis-backend tensorboard|wandb|mlflow ...]
 
 Writes ``<work_dir>/test_metrics.json`` and a per-frame plot of each metric; ``--out`` saves the
 per-sequence predictions and metrics; ``--show-dir`` saves grids and GIFs of the first clips.
@@ -20,6 +21,8 @@ from predbench.engine.checkpoint_io import check_checkpoint_path  # noqa: E402
 from predbench.engine.runner import build_runner  # noqa: E402
 from predbench.utils.config import default_work_dir, load_config  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
+from predbench.visualization.backends import (add_vis_backend_argument,  # noqa: E402
+                                               add_vis_backends)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +37,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='how many test clips --show-dir pictures (default 8)')
     add_cfg_options_argument(parser, 'test_dataloader.batch_size=16')
     add_launcher_arguments(parser)
+    add_vis_backend_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -41,6 +45,7 @@ def build_cfg(args: argparse.Namespace):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    add_vis_backends(cfg, args.vis_backend)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     hooks = list(cfg.get('custom_hooks', []) or [])

@@ -2,6 +2,7 @@
 
     python tools/train.py configs/predrnn_v2_kth.py [--work-dir DIR] [--resume [CKPT]]
         [--amp] [--seed N] [--cfg-options key=value ...] [--launcher pytorch]
+        [--vis-backend tensorboard|wandb|mlflow ...]
 
 The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted, and a second
 training in the same work dir is refused while the first runs. ``--resume`` without a path
@@ -20,6 +21,8 @@ from predbench.engine.runner import build_runner  # noqa: E402
 from predbench.utils.config import default_work_dir, load_config  # noqa: E402
 from predbench.utils.errors import ConfigError  # noqa: E402
 from predbench.utils.setup_env import register_all_modules  # noqa: E402
+from predbench.visualization.backends import (add_vis_backend_argument,  # noqa: E402
+                                               add_vis_backends)
 
 AUTO_RESUME = 'auto'
 
@@ -40,6 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         'auto_scale_lr.base_batch_size')
     add_cfg_options_argument(parser, 'train_cfg.max_iters=1000')
     add_launcher_arguments(parser)
+    add_vis_backend_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -48,6 +52,7 @@ def build_cfg(args: argparse.Namespace):
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    add_vis_backends(cfg, args.vis_backend)
     if args.seed is not None:
         cfg.randomness = dict(cfg.get('randomness', {}) or {}, seed=args.seed)
     if args.amp:

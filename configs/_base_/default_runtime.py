@@ -14,20 +14,25 @@ model_wrapper_cfg = dict(type='predbench.PredictorDistributedDataParallel')
 default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
+    # Validation scalars at the training iteration (MMEngine's default, by epoch, puts every
+    # point of an iteration-based run at step 0).
+    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # MMEngine's CheckpointHook, made safe: atomic weights-only files, an old checkpoint is
     # deleted only once its successor is durable and trained on, non-finite weights never saved.
     checkpoint=dict(type='SafeCheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     finite_loss=dict(type='FiniteLossHook'),
-    # A grid (truth, prediction, error) of the first validation clips at every validation.
+    # Grids (observed | truth | prediction | error) of the first validation and test clips, and
+    # the per-frame metric curves, sent to every vis backend below.
     visualization=dict(type='PredictionVisualizationHook', num_samples=2),
 )
 log_processor = dict(by_epoch=False, window_size=100)
 log_level = 'INFO'
+# Local files under <work_dir>/<timestamp>/vis_data/; tools/train.py and tools/test.py add
+# dashboards with --vis-backend tensorboard|wandb|mlflow (see docs/visualization.md).
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+visualizer = dict(type='VideoPredictionVisualizer', vis_backends=vis_backends)
 
 randomness = dict(seed=None, deterministic=False)
 load_from = None

@@ -11,6 +11,8 @@ from typing import Dict, Union
 
 import numpy as np
 
+from ..visualization.metric_curves import save_per_frame_plot
+
 _FRAME_KEY = re.compile(r'^(?P<name>.+)_t(?P<t>\d+)$')
 REPORT_JSON = 'metrics.json'
 REPORT_PLOT = 'metrics_per_frame.png'
@@ -74,41 +76,11 @@ def save_metrics_report(metrics: Dict[str, float], out_dir: str) -> Dict[str, st
     with open(paths['json'], 'w') as f:
         json.dump({'metrics': {k: _plain(v) for k, v in metrics.items()}, 'groups': groups},
                   f, indent=2, allow_nan=True)
-    names = sorted({n for g in groups.values() for n in g['per_frame']},
-                   key=lambda n: (n not in _ORDER, _ORDER.index(n) if n in _ORDER else 0, n))
-    if names:
-        paths['plot'] = osp.join(out_dir, REPORT_PLOT)
-        _plot_per_frame(groups, names, paths['plot'])
+    plot = save_per_frame_plot({prefix: g['per_frame'] for prefix, g in groups.items()},
+                               osp.join(out_dir, REPORT_PLOT))
+    if plot is not None:
+        paths['plot'] = plot
     return paths
-
-
-_ORDER = ['mse', 'mae', 'psnr', 'ssim', 'lpips']
-
-
-def _plot_per_frame(groups: Dict[str, dict], names: list, path: str) -> None:
-    """One panel per metric, one line per prefix, against the predicted frame index."""
-    # A Figure with an Agg canvas: no pyplot, so no global backend to set or to disturb.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    fig = Figure(figsize=(3.2 * len(names), 3.0))
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(names), squeeze=False)
-    for ax, name in zip(axes[0], names):
-        for prefix, group in groups.items():
-            if name in group['per_frame']:
-                values = group['per_frame'][name]
-                ax.plot(range(1, len(values) + 1), values, marker='o', markersize=3,
-                        label=prefix or None)
-        ax.set_title(name.upper())
-        ax.set_xlabel('predicted frame')
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-    if any(groups):  # a legend only names prefixes
-        axes[0][0].legend(fontsize='small')
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
 
 
 def load_metrics_report(path: str) -> Dict[str, Union[float, list]]:

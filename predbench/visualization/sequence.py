@@ -1,4 +1,4 @@
-"""Pictures of one predicted sequence: a PNG grid (truth, prediction, error) and a GIF.
+"""Pictures of one predicted sequence: a labelled grid (truth, prediction, error) and a GIF.
 
 Frames are [T, C, H, W] (C = 1 or 3) or [T, H, W], floats in [0, 1] (clipped here) or uint8,
 numpy or torch. Small frames are enlarged by an integer factor (nearest neighbour) so that a
@@ -64,12 +64,12 @@ def _font() -> ImageFont.ImageFont:
     return ImageFont.load_default()
 
 
-def save_sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: ArrayLike,
-                       path: str, scale: Optional[int] = None) -> str:
-    """Write a PNG: rows truth, prediction, |error|; columns time, observed frames first.
+def sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: ArrayLike,
+                  scale: Optional[int] = None) -> np.ndarray:
+    """The labelled grid as uint8 RGB [H, W, 3]: rows truth, prediction, |error|; columns time.
 
     The observed frames (``input``) sit left of a grey bar, in the truth row; with ``gt=None``
-    there is one row (observed frames, then the prediction). Returns ``path``.
+    there is one row (observed frames, then the prediction).
     """
     pred_rgb = to_rgb_frames(pred, 'pred')
     obs_rgb = to_rgb_frames(input, 'input') if input is not None else pred_rgb[:0]
@@ -87,11 +87,21 @@ def save_sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred
     else:
         rows = [('pred', list(obs_rgb) + list(pred_rgb))]
     scale = scale or auto_scale(height, width)
-    n_obs = len(obs_rgb)
-    canvas = _grid_canvas(rows, n_obs, height * scale, width * scale, scale)
+    canvas = _grid_canvas(rows, len(obs_rgb), height * scale, width * scale, scale)
+    return np.asarray(canvas)
+
+
+def save_image(image: np.ndarray, path: str) -> str:
+    """Write a uint8 RGB [H, W, 3] image (PNG by the file's extension); returns ``path``."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    canvas.save(path)
+    Image.fromarray(image).save(path)
     return path
+
+
+def save_sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: ArrayLike,
+                       path: str, scale: Optional[int] = None) -> str:
+    """Write :func:`sequence_grid` as a PNG; returns ``path``."""
+    return save_image(sequence_grid(input, gt, pred, scale), path)
 
 
 def grid_size(n_obs: int, n_pred: int, n_rows: int, cell_h: int, cell_w: int) -> tuple:

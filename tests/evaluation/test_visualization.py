@@ -1,18 +1,21 @@
-"""PNG grids, GIFs and the hooks that write them during validation and test."""
+"""PNG grids, GIFs and the hooks that send them to the vis backends during validation and test."""
 import os
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+from mmengine.hooks import LoggerHook
 from mmengine.runner import Runner
 from PIL import Image
 
 import predbench.engine.hooks.visualization as vis_hooks
 from predbench.engine.hooks.visualization import (PredictionVisualizationHook,
                                                   TestProgressBarHook)
+from predbench.utils.errors import ConfigError
 from predbench.visualization import grid_size, save_sequence_gif, save_sequence_grid
 from predbench.visualization.sequence import GAP, HEADER_HEIGHT, LABEL_WIDTH, SEPARATOR
+from recording_vis_backend import recording_visualizer
 
 
 def clip(value: float, length: int, channels: int = 1, size=(16, 16)) -> np.ndarray:
@@ -66,74 +69,149 @@ def outputs(indices, length=3):
                  pred=torch.full((length, 1, 16, 16), 0.4), index=i) for i in indices]
 
 
-def test_hook_saves_the_first_samples_of_every_validation(tmp_path):
+def vis_runner(tmp_path, train_iter=None, name='hook'):
+    visualizer, recorder = recording_visualizer(tmp_path / 'log', name)
+    loop = None if train_iter is None else SimpleNamespace(iter=train_iter)
+    return SimpleNamespace(work_dir=str(tmp_path / 'work'), _train_loop=loop,
+                           visualizer=visualizer), recorder
+
+
+def test_hook_sends_the_first_samples_of_every_validation_at_the_training_iteration(tmp_path):
     hook = PredictionVisualizationHook(num_samples=3)
-    runner = SimpleNamespace(work_dir=str(tmp_path), _train_loop=SimpleNamespace(iter=7))
+    runner, recorder = vis_runner(tmp_path, train_iter=7)
+    hook.before_run(runner)
     hook.before_val_epoch(runner)
     for batch_idx, batch in enumerate([[0, 1], [2, 3], [4]]):
         hook.after_val_iter(runner, batch_idx, None, outputs(batch))
-    folder = tmp_path / 'vis' / 'val_iter_7'
-    assert sorted(os.listdir(folder)) == ['seq_00000.png', 'seq_00001.png', 'seq_00002.png']
-    assert Image.open(folder / 'seq_00000.png').size == grid_size(2, 3, 3, 64, 64)
     runner._train_loop.iter = 9
     hook.before_val_epoch(runner)
     hook.after_val_iter(runner, 0, None, outputs([0, 1]))
-    assert len(os.listdir(tmp_path / 'vis' / 'val_iter_9')) == 2
+    assert [(n, s) for n, _, s in recorder.images] == [
+        ('val_seq_00000', 7), ('val_seq_00001', 7), ('val_seq_00002', 7),
+        ('val_seq_00000', 9), ('val_seq_00001', 9)]
+    assert recorder.images[0][1].shape[:2][::-1] == grid_size(2, 3, 3, 64, 64)
+    assert sorted(os.listdir(tmp_path / 'log' / 'vis_data' / 'vis_image')) == [
+        'val_seq_00000_7.png', 'val_seq_00000_9.png', 'val_seq_00001_7.png',
+        'val_seq_00001_9.png', 'val_seq_00002_7.png']
+    assert not (tmp_path / 'work').exists()  # no pictures outside MMEngine's vis_data
 
 
-def test_hook_writes_test_pictures_only_with_an_out_dir_and_only_on_rank_0(tmp_path, monkeypatch):
-    runner = SimpleNamespace(work_dir=str(tmp_path / 'work'), _train_loop=None)
-    silent = PredictionVisualizationHook(num_samples=2)
-    silent.before_test_epoch(runner)
-    silent.after_test_iter(runner, 0, None, outputs([0, 1]))
-    assert not (tmp_path / 'work').exists()
+def test_hook_sends_validation_curves_only_when_per_frame_values_exist(tmp_path):
+    hook = PredictionVisualizationHook()
+    runner, recorder = vis_runner(tmp_path, train_iter=4, name='val_curves')
+    hook.after_val_epoch(runner, {'demo_val/mse': 2.0})
+    assert recorder.images == []
+    hook.after_val_epoch(runner, {'demo_val/mse': 2.0, 'demo_val/mse_t01': 1.0,
+                                  'demo_val/mse_t02': 3.0})
+    assert [(n, s) for n, _, s in recorder.images] == [('val_per_frame_metrics', 4)]
+    assert recorder.scalars == []  # validation scalars are the LoggerHook's
 
+
+def test_hook_tests_at_the_checkpoint_iteration_and_writes_gifs_into_out_dir(tmp_path):
     hook = PredictionVisualizationHook(num_samples=2, out_dir=str(tmp_path / 'show'))
+    runner, recorder = vis_runner(tmp_path, name='test_run')  # test only: no train loop
+    hook.after_load_checkpoint(runner, {'meta': {'iter': 40}, 'state_dict': {}})
     hook.before_test_epoch(runner)
     hook.after_test_iter(runner, 0, None, outputs([5, 6, 7]))
+    hook.after_test_epoch(runner, {'demo/mse': 2.0, 'demo/ssim': 0.5, 'demo/mse_t01': 1.0,
+                                   'demo/mse_t02': 3.0})
+    assert [(n, s) for n, _, s in recorder.images] == [
+        ('test_seq_00005', 40), ('test_seq_00006', 40), ('test_per_frame_metrics', 40)]
+    assert recorder.scalars == [({'demo/mse': 2.0, 'demo/ssim': 0.5}, 40)]
     assert sorted(os.listdir(tmp_path / 'show')) == [
         'seq_00005.gif', 'seq_00005.png', 'seq_00006.gif', 'seq_00006.png']
+    shown = np.asarray(Image.open(tmp_path / 'show' / 'seq_00005.png').convert('RGB'))
+    assert np.array_equal(shown, recorder.image('test_seq_00005'))
     assert Image.open(tmp_path / 'show' / 'seq_00005.gif').n_frames == 5
+
+
+def test_hook_without_out_dir_still_sends_test_pictures_and_only_on_rank_0(tmp_path,
+                                                                             monkeypatch):
+    runner, recorder = vis_runner(tmp_path, name='no_out_dir')
+    hook = PredictionVisualizationHook(num_samples=1)
+    hook.before_test_epoch(runner)
+    hook.after_test_iter(runner, 0, None, outputs([0, 1]))
+    assert [(n, s) for n, _, s in recorder.images] == [('test_seq_00000', 0)]
 
     monkeypatch.setattr(vis_hooks, 'is_main_process', lambda: False)
     other = PredictionVisualizationHook(num_samples=2, out_dir=str(tmp_path / 'rank1'))
     other.before_test_epoch(runner)
     other.after_test_iter(runner, 0, None, outputs([1]))
+    other.after_test_epoch(runner, {'demo/mse_t01': 1.0})
+    assert len(recorder.images) == 1 and recorder.scalars == []
     assert not (tmp_path / 'rank1').exists()
 
 
-def test_progress_bar_counts_test_batches(capsys):
+def test_hook_asks_for_predbench_visualizer(tmp_path):
+    from mmengine.visualization import Visualizer
+    runner = SimpleNamespace(visualizer=Visualizer(name='plain_visualizer'))
+    with pytest.raises(ConfigError, match="type='VideoPredictionVisualizer'"):
+        PredictionVisualizationHook().before_run(runner)
+
+
+def test_progress_bar_ends_its_line_before_each_logged_batch_and_after_the_last(capsys):
     hook = TestProgressBarHook()
-    runner = SimpleNamespace(test_dataloader=[0, 1, 2])
+    runner = SimpleNamespace(test_dataloader=list(range(5)), hooks=[LoggerHook(interval=2)])
     hook.before_test_epoch(runner)
-    for i in range(3):
+    for i in range(5):
         hook.after_test_iter(runner, i)
+        if (i + 1) % 2 == 0:
+            print(f'log {i + 1}')  # what the LoggerHook writes after every 2nd batch
     hook.after_test_epoch(runner)
-    out = capsys.readouterr().out
-    assert '3/3' in out and out.endswith('\n')
+    print('metrics')
+    lines = capsys.readouterr().out.split('\n')
+    # A bar line (its last state after the \r redraws: "[>>>  ] 2/5, ..."), then the logger's.
+    shown = [line.rsplit('\r', 1)[-1] for line in lines]
+    assert [line.split('] ')[-1].split(',')[0] for line in shown] == [
+        '2/5', 'log 2', '4/5', 'log 4', '5/5', 'metrics', '']
+    assert all(line.startswith('[') for line in shown[0:5:2])
 
 
-def test_runner_test_reports_metrics_and_writes_pictures(tiny_runner_cfg, tmp_path, capsys):
+def test_progress_bar_stays_quiet_on_other_ranks(capsys, monkeypatch):
+    monkeypatch.setattr(vis_hooks, 'is_main_process', lambda: False)
+    hook = TestProgressBarHook()
+    runner = SimpleNamespace(test_dataloader=[0, 1])
+    hook.before_test_epoch(runner)
+    hook.after_test_iter(runner, 0)
+    hook.after_test_epoch(runner)
+    assert capsys.readouterr().out == ''
+
+
+def visualizer_cfg():
+    return dict(type='VideoPredictionVisualizer', vis_backends=[dict(type='LocalVisBackend')])
+
+
+def test_runner_test_reports_metrics_and_sends_pictures(tiny_runner_cfg, tmp_path, capsys):
     show = tmp_path / 'show'
-    cfg = tiny_runner_cfg(custom_hooks=[
-        dict(type='PredictionVisualizationHook', num_samples=2, out_dir=str(show)),
-        dict(type='TestProgressBarHook')])
-    metrics = Runner(**cfg).test()
+    cfg = tiny_runner_cfg(
+        custom_hooks=[dict(type='PredictionVisualizationHook', num_samples=2, out_dir=str(show)),
+                      dict(type='TestProgressBarHook')],
+        visualizer=visualizer_cfg(), experiment_name='runner_test')
+    runner = Runner(**cfg)
+    metrics = runner.test()
     assert {'tiny/mse', 'tiny/ssim', 'tiny/mse_t01', 'tiny/mse_t03'} <= set(metrics)
     assert metrics['tiny/ssim'] == pytest.approx(
         np.mean([metrics[f'tiny/ssim_t0{t}'] for t in (1, 2, 3)]))
     assert sorted(os.listdir(show)) == [
         'seq_00000.gif', 'seq_00000.png', 'seq_00001.gif', 'seq_00001.png']
+    assert sorted(os.listdir(os.path.join(runner.log_dir, 'vis_data', 'vis_image'))) == [
+        'test_per_frame_metrics_0.png', 'test_seq_00000_0.png', 'test_seq_00001_0.png']
     assert '3/3' in capsys.readouterr().out  # 5 clips in batches of 2
 
 
-def test_runner_train_saves_validation_grids(tiny_runner_cfg, tmp_path):
-    cfg = tiny_runner_cfg(custom_hooks=[dict(type='PredictionVisualizationHook', num_samples=1)])
-    Runner(**cfg).train()
-    vis = tmp_path / 'work' / 'vis'
-    assert sorted(os.listdir(vis)) == ['val_iter_1', 'val_iter_2']
-    assert os.listdir(vis / 'val_iter_2') == ['seq_00000.png']
-    runner = Runner(**cfg)
+def test_runner_train_sends_validation_grids(tiny_runner_cfg, tmp_path):
+    def cfg(name):
+        return tiny_runner_cfg(
+            custom_hooks=[dict(type='PredictionVisualizationHook', num_samples=1)],
+            visualizer=visualizer_cfg(), experiment_name=name)
+
+    trained = Runner(**cfg('runner_train'))
+    trained.train()
+    assert sorted(os.listdir(os.path.join(trained.log_dir, 'vis_data', 'vis_image'))) == [
+        'val_per_frame_metrics_1.png', 'val_per_frame_metrics_2.png',  # per_frame=True
+        'val_seq_00000_1.png', 'val_seq_00000_2.png']
+    runner = Runner(**cfg('runner_val'))
     runner.val()  # validation only: the hook must not build the train loop to read its iteration
-    assert os.path.isfile(vis / 'val_iter_0' / 'seq_00000.png')
+    assert sorted(os.listdir(os.path.join(runner.log_dir, 'vis_data', 'vis_image'))) == [
+        'val_per_frame_metrics_0.png', 'val_seq_00000_0.png']
     assert isinstance(runner._train_loop, dict)
