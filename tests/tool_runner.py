@@ -11,14 +11,41 @@ PLUGINS = osp.join(REPO, 'tests', 'plugins')
 
 def run_tool(args, cwd=REPO, timeout=600, env_extra=None, check=True):
     """Run ``python <args>`` with the test plugins importable; returns the CompletedProcess."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PLUGINS, REPO]), OMP_NUM_THREADS='1')
-    env.update(env_extra or {})
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+    result = subprocess.run([sys.executable, *args], cwd=cwd, env=tool_env(env_extra),
+                            capture_output=True,
                             text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f'{args} failed ({result.returncode}):\n{result.stdout[-3000:]}\n'
                              f'{result.stderr[-3000:]}')
     return result
+
+
+def tool_env(env_extra=None) -> dict:
+    """The environment tools run in from tests (test plugins importable, one thread)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PLUGINS, REPO]), OMP_NUM_THREADS='1')
+    env.update(env_extra or {})
+    return env
+
+
+def start_tool(args, cwd=REPO, env_extra=None) -> subprocess.Popen:
+    """Start ``python <args>`` in the background (for tests that kill it at a given instant)."""
+    return subprocess.Popen([sys.executable, *args], cwd=cwd, env=tool_env(env_extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_file(path: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    """Wait until ``path`` exists; fail with the process' output if it ends first."""
+    import time
+    deadline = time.time() + timeout
+    while not osp.exists(path):
+        if process.poll() is not None:
+            out, err = process.communicate()
+            raise AssertionError(f'the run ended ({process.returncode}) before {path}:\n'
+                                 f'{out[-2000:]}\n{err[-3000:]}')
+        if time.time() > deadline:
+            process.kill()
+            raise AssertionError(f'{path} did not appear within {timeout} s')
+        time.sleep(0.1)
 
 
 def load_tool(relative_path: str):

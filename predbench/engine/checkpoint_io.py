@@ -113,11 +113,6 @@ def safe_globals() -> List[Any]:
     return allowed
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).replace('\x1b[1m', '').replace('\x1b[0m', '').strip()
-    return text.splitlines()[0].strip() if text else type(err).__name__
-
-
 def _unsafe_globals(path: str) -> List[str]:
     """The globals a refused file asks for (torch >= 2.5 can list them without unpickling)."""
     lister = getattr(torch.serialization, 'get_unsafe_globals_in_checkpoint', None)
@@ -175,20 +170,31 @@ def read_checkpoint(path: str, map_location: Union[str, Callable, torch.device, 
     return restore_history_buffers(checkpoint)
 
 
+def _cause(err: BaseException) -> str:
+    """torch.load's reason without its advice (which would suggest ``weights_only=False``)."""
+    lines = [line.strip() for line in str(err).replace('\x1b[1m', '').replace('\x1b[0m', '')
+             .splitlines() if line.strip()]
+    for line in lines:
+        if 'Unpickler error:' in line:
+            return line.split('Unpickler error:', 1)[1].strip()[:160]
+    first = lines[0] if lines else type(err).__name__
+    return '' if 'Weights only load failed' in first else first.split('. ')[0][:160]
+
+
 def _explain_load_failure(path: str, head: bytes, err: BaseException) -> str:
-    message = _first_line(err)
-    if 'Weights only load failed' in message or 'Unsupported global' in str(err) \
-            or 'weights_only' in message:
-        wanted = _unsafe_globals(path)
+    cause = _cause(err)
+    message = f' ({cause})' if cause else ''
+    if head != _ZIP_MAGIC and not head.startswith(b'\x80'):  # neither zip nor (old) pickle
+        return (f'{path} is not a PyTorch checkpoint; give a .pth file written by torch.save '
+                f'(predbench, the original PredRNN release or OpenSTL)')
+    wanted = _unsafe_globals(path) if head == _ZIP_MAGIC else []
+    if wanted or 'Unsupported global' in str(err):
         what = f' ({", ".join(wanted[:4])})' if wanted else ''
         return (f'checkpoint {path} cannot be loaded safely: it holds Python objects besides '
                 f'tensors{what}, and loading it would run code from the file. predbench reads '
                 f'only weights-only checkpoints (its own checkpoints always are)')
-    if head == _ZIP_MAGIC:
-        return (f'checkpoint {path} is incomplete or damaged ({message}): it was cut short (an '
-                f'interrupted copy or download?); copy it again or use another checkpoint')
-    return (f'{path} is not a PyTorch checkpoint ({message}); give a .pth file written by '
-            f'torch.save (predbench, the original PredRNN release or OpenSTL)')
+    return (f'checkpoint {path} is incomplete or damaged{message}: it was cut short (an '
+            f'interrupted copy or download?); copy it again or use another checkpoint')
 
 
 # -- finding and tidying a work dir's checkpoints -----------------------------------------------

@@ -1,10 +1,11 @@
 """Who may write in a work dir: checked before a run writes anything, owned by one training.
 
 Two trainings in one work dir would overwrite each other's checkpoints and both exit 0. A
-training run therefore holds an exclusive OS lock (``flock``) on ``<work_dir>/.predbench.lock``
-for as long as it runs; the operating system releases it when the process ends, however it ends
-(a killed run never leaves a stale lock). The lock file also records who holds it, for the
-message a second run prints.
+training run therefore holds an exclusive OS lock (a POSIX record lock, ``lockf``) on
+``<work_dir>/.predbench.lock`` for as long as it runs; the operating system releases it when the
+process ends, however it ends (a killed run never leaves a stale lock). POSIX locks belong to the
+process, so DataLoader workers forked from it do not keep the lock alive after it. The lock file
+also records who holds it, for the message a second run prints.
 """
 import datetime
 import errno
@@ -59,7 +60,7 @@ class WorkDirLock:
             raise ConfigError(f'cannot write in work dir {self.work_dir} ({err.strerror}): choose '
                               f'a writable folder with --work-dir DIR') from err
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as err:
             holder = _read_holder(fd)
             os.close(fd)
@@ -78,7 +79,7 @@ class WorkDirLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the flock
+            os.close(self._fd)  # closing the descriptor releases the lock
             self._fd = None
 
     @property

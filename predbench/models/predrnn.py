@@ -28,6 +28,10 @@ def _as_size(img_size: Union[int, Sequence[int]]) -> Tuple[int, int]:
 
 
 def _check_num_hidden(num_hidden: Sequence[int]) -> List[int]:
+    if not isinstance(num_hidden, (list, tuple)) or \
+            not all(isinstance(n, int) and n > 0 for n in num_hidden):
+        raise ConfigError(f'model.backbone.num_hidden={num_hidden!r} must be a list of positive '
+                          f'layer widths, e.g. [128, 128, 128, 128]')
     num_hidden = [int(n) for n in num_hidden]
     if not num_hidden:
         raise ConfigError('model.backbone.num_hidden must list at least one layer width')

@@ -71,11 +71,20 @@ def _matches(value: Any, hint: Any) -> bool:
 
 
 def _type_hints(target: Any) -> Mapping[str, Any]:
-    init = target.__init__ if inspect.isclass(target) else target
-    try:
-        return typing.get_type_hints(init)
-    except Exception:  # noqa: BLE001 - unresolvable annotations are not checked
-        return {}
+    """Type hints of a constructor's arguments, following ``*args, **kwargs`` up the MRO."""
+    hints: dict = {}
+    for klass in inspect.getmro(target) if inspect.isclass(target) else [target]:
+        init = klass.__init__ if inspect.isclass(klass) else klass
+        try:
+            own = typing.get_type_hints(init)
+            params = inspect.signature(init).parameters
+        except Exception:  # noqa: BLE001 - unresolvable annotations are not checked
+            break
+        hints = {**own, **hints}
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            break
+    hints.pop('return', None)
+    return hints
 
 
 def _typed_nodes(node: Any, path: str) -> Iterator[Tuple[str, Mapping]]:
@@ -150,10 +159,11 @@ def check_runner_values(cfg: Mapping) -> None:
             raise ConfigError(f'optim_wrapper.optimizer.lr={lr!r}: must be a number > 0')
 
 
-def check_run_config(cfg: Mapping) -> None:
-    """All checks of a run's config (train or test); raises the first ConfigError."""
-    check_runner_values(cfg)
-    check_argument_types(cfg)
+def check_run_config(cfg: Any) -> None:
+    """All checks of a run's config (an MMEngine Config or a dict); raises the first one."""
+    root = getattr(cfg, '_cfg_dict', cfg)  # a Config is not a Mapping, its content is
+    check_runner_values(root)
+    check_argument_types(root)
 
 
 def check_model_config(model_cfg: Optional[Mapping]) -> None:
