@@ -4,7 +4,6 @@
 # test:  the standard mnist_test_seq.npy (10,000 sequences).
 # Prepare: python tools/data/prepare_mmnist.py --out data/moving_mnist
 data_root = 'data/moving_mnist/'
-input_length = 10
 total_length = 20
 
 train_dataloader = dict(
