@@ -27,6 +27,15 @@ source is damaged. :func:`convert_items` then guarantees, for every dataset alik
 Converters and checks run in worker processes when ``workers > 1``, so they must be module-level
 functions and items must pickle. Damaged files are described by :class:`DamagedFileError`
 (path, reason, advice), which decoders such as :mod:`predbench.datasets.video_io` raise.
+
+How datasets use it: ``kth_convert`` makes one item per AVI (or zip member) whose converter
+writes PNGs from :func:`~predbench.datasets.video_io.iter_video_frames`. A BAIR preparation makes
+one item per TFRecord file (or per record, with the record index in ``fingerprint`` and
+``name``) whose converter writes the clips and actions and raises ``DamagedFileError`` for a bad
+record. A folder of user videos makes one item per video with targets in a cache folder, whose
+converter decodes, converts and resizes the frames into
+:func:`~predbench.datasets.frame_cache.write_frames` (``frames.npy``), mapped by the dataset with
+:func:`~predbench.datasets.frame_cache.open_frames`. See docs/datasets.md.
 """
 import json
 import math
