@@ -138,6 +138,11 @@ def _listing(folder: str) -> Dict[str, int]:
     return sizes
 
 
+def _as_stored(fingerprint: Mapping[str, Any]) -> Dict[str, Any]:
+    """The fingerprint as the record stores it (JSON turns tuples into lists)."""
+    return json.loads(json.dumps(dict(fingerprint)))
+
+
 def pending_reason(item: ConversionItem) -> Optional[str]:
     """Why ``item`` must be converted (``'new'``, ``'source changed'``, ...), None if it is done."""
     if not osp.lexists(item.target):
@@ -148,7 +153,7 @@ def pending_reason(item: ConversionItem) -> Optional[str]:
     record = read_record(item.target)
     if record is None:
         return 'no completion record'
-    if record.fingerprint != dict(item.fingerprint):
+    if record.fingerprint != _as_stored(item.fingerprint):
         return 'source changed'
     current = _listing(item.target)
     if current != record.outputs:
@@ -179,7 +184,7 @@ def convert_item(item: ConversionItem, convert: Converter) -> Dict[str, int]:
         if not outputs:
             raise DamagedFileError(item.name, 'nothing could be converted from it',
                                    'check that it is the right file')
-        record = ConversionRecord(item.source, dict(item.fingerprint), counts, outputs)
+        record = ConversionRecord(item.source, _as_stored(item.fingerprint), counts, outputs)
         atomic_write_bytes(json.dumps(asdict(record), indent=1).encode(),
                            osp.join(partial, RECORD_NAME))
         if osp.lexists(item.target):

@@ -233,3 +233,11 @@ def test_user_videos_become_frame_cache_entries_and_damaged_ones_are_named(tmp_p
     assert spin.shape == (5, 32, 32, 3) and spin[3][0, 0].tolist() == [60, 0, 195]  # RGB order
     walk = open_frames(str(cache / 'walk' / 'frames.npy'))
     assert walk.shape == (12, 32, 32, 3) and not osp.exists(cache / 'cut')
+
+
+def test_a_fingerprint_with_tuples_matches_its_stored_record(sources):
+    src, dst, items = sources
+    with_tuple = [ConversionItem(i.name, i.target, {**i.fingerprint, 'span': (0, 3)}, i.source)
+                  for i in items()]
+    convert_items(with_tuple, copy_converter, log=quiet)
+    assert len(convert_items(with_tuple, copy_converter, log=quiet).kept) == 4
