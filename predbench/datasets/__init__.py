@@ -1,10 +1,13 @@
 """Datasets: Moving MNIST (generated, sprites, fixed test set, original npz) and KTH action.
 
-Importing this package registers ``MovingMNIST``, ``KTHAction`` and the training sampler
-``ResumableInfiniteSampler`` in predbench's registries.
+Importing this package registers the datasets ``GeneratedMovingMNIST``, ``MovingDigits``,
+``MovingMNISTTestSeq``, ``MovingMNISTNpz`` (and the ``MovingMNIST`` factory that picks one of them
+by ``source``), ``KTHAction``, and the training sampler ``ResumableInfiniteSampler``.
 """
 from .kth import KTHAction
-from .moving_mnist import MovingMNIST
+from .moving_mnist import (GeneratedMovingMNIST, MovingDigits, MovingMNIST, MovingMNISTBase,
+                           MovingMNISTNpz, MovingMNISTTestSeq)
 from .samplers import ResumableInfiniteSampler
 
-__all__ = ['KTHAction', 'MovingMNIST', 'ResumableInfiniteSampler']
+__all__ = ['KTHAction', 'GeneratedMovingMNIST', 'MovingDigits', 'MovingMNIST', 'MovingMNISTBase',
+           'MovingMNISTNpz', 'MovingMNISTTestSeq', 'ResumableInfiniteSampler']

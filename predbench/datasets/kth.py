@@ -18,6 +18,7 @@ from torch.utils.data import Dataset
 from ..registry import DATASETS
 from ..utils.errors import ConfigError, DataError
 from .frame_cache import cache_key, default_cache_dir, load_or_build
+from .kth_convert import repair_command
 from .kth_layout import (ACTIONS, MIN_SEQ_LENGTH, PREPARE_HINT, parse_persons, scan_videos,
                          window_starts, window_stride)
 
@@ -120,7 +121,8 @@ class KTHAction(Dataset):
         rank, world_size = get_dist_info()
         if world_size > 1 and rank != 0:
             barrier()
-        self._frames = load_or_build(self.cache_dir, f'kth_{self.split}_{key}', frame_paths, _log)
+        self._frames = load_or_build(self.cache_dir, f'kth_{self.split}_{key}', frame_paths, _log,
+                                     repair_hint=self._repair_hint)
         if world_size > 1 and rank == 0:
             barrier()
         self.cache_file = self._frames.filename
@@ -129,6 +131,10 @@ class KTHAction(Dataset):
              f'skipped without a {self.seq_length}-frame window, {len(starts)} windows; '
              f'cache {self.cache_file} ({self.cache_bytes / 2**20:.1f} MiB uint8)')
         self.num_skipped_videos = num_short
+
+    def _repair_hint(self, frame_path: str) -> str:
+        """What to do about a damaged frame: rerun prepare_kth on its video (exact command)."""
+        return repair_command(frame_path, self.data_root)
 
     @property
     def cache_bytes(self) -> int:

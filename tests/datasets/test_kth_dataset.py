@@ -251,3 +251,16 @@ def test_batches_collate_to_b_t_c_h_w(kth_root, cache):
     batch = next(iter(DataLoader(ds, batch_size=3, collate_fn=default_collate)))
     assert batch['inputs'].shape == (3, 10, 1, 64, 64)
     assert batch['data_samples']['index'].tolist() == [0, 1, 2]
+
+
+def test_corrupt_frame_of_a_folder_made_elsewhere_names_it_and_the_prepare_command(
+        make_kth_tree, cache):
+    root = make_kth_tree({'person03_walking_d1_uncomp': range(1, 21)})
+    folder = osp.join(root, 'walking', 'person03_walking_d1_uncomp')
+    with open(osp.join(folder, 'image_0004.png'), 'wb') as f:
+        f.write(b'not a png')
+    with pytest.raises(DataError) as info:
+        KTHAction(root, cache_dir=cache)
+    assert str(info.value) == (f'{folder}/image_0004.png: cannot be decoded as an image; rebuild '
+                               f'its folder {folder} with: python tools/data/prepare_kth.py '
+                               f'RAW_KTH_DIR {root} --verify')

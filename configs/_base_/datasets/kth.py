@@ -4,7 +4,6 @@
 # test set (see configs/predrnn_v2_kth_val.py for a held-out validation split).
 # Prepare: python tools/data/prepare_kth.py RAW_KTH_DIR data/kth
 data_root = 'data/kth/'
-input_length = 10
 train_length = 20
 test_length = 30
 

@@ -4,7 +4,6 @@
 # test:  the standard mnist_test_seq.npy (10,000 sequences).
 # Prepare: python tools/data/prepare_mmnist.py --out data/moving_mnist
 data_root = 'data/moving_mnist/'
-input_length = 10
 total_length = 20
 
 train_dataloader = dict(
@@ -13,7 +12,7 @@ train_dataloader = dict(
     persistent_workers=True,
     sampler=dict(type='ResumableInfiniteSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='MovingMNIST', data_root=data_root, source='generated',
+    dataset=dict(type='GeneratedMovingMNIST', data_root=data_root,
                  data_file='train-images-idx3-ubyte.gz', split='train', seq_length=total_length,
                  num_sequences=10000, digit_range=(0, 50000), seed=0, fresh=True))
 val_dataloader = dict(
@@ -22,7 +21,7 @@ val_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='MovingMNIST', data_root=data_root, source='generated',
+    dataset=dict(type='GeneratedMovingMNIST', data_root=data_root,
                  data_file='train-images-idx3-ubyte.gz', split='val', seq_length=total_length,
                  num_sequences=2000, digit_range=(50000, 60000), seed=1, fresh=False))
 test_dataloader = dict(
@@ -31,8 +30,8 @@ test_dataloader = dict(
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='MovingMNIST', data_root=data_root, source='test_seq',
-                 data_file='mnist_test_seq.npy', split='test', seq_length=total_length))
+    dataset=dict(type='MovingMNISTTestSeq', data_root=data_root, data_file='mnist_test_seq.npy',
+                 split='test', seq_length=total_length))
 
 val_cfg = dict(type='ValLoop')
 val_evaluator = dict(type='VideoMetric', metric_names=['mse', 'mae', 'psnr', 'ssim'],
