@@ -22,7 +22,7 @@ from benchmarks.common import isolated, machine, print_table  # noqa: E402
 
 def train_curve(variant: str, iters: int, threads: int, device: str) -> dict:
     from mmengine.optim import OptimWrapper
-    from predbench.datasets import MovingMNIST
+    from predbench.datasets import MovingDigits
     from predbench.engine.hooks import ReverseScheduledSamplingHook
     from predbench.engine.optim_wrapper import AutocastOptimWrapper
     from predbench.models import VideoPredictor
@@ -35,8 +35,7 @@ def train_curve(variant: str, iters: int, threads: int, device: str) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     wrapper = (AutocastOptimWrapper(optimizer, dtype='bfloat16') if variant == 'bf16'
                else OptimWrapper(optimizer))
-    data = MovingMNIST(source='sprites', num_sequences=10 ** 6, digit_range=(0, 8000),
-                       seed=0)
+    data = MovingDigits(num_sequences=10 ** 6, digit_range=(0, 8000), seed=0)
     hook = ReverseScheduledSamplingHook(step_1=iters // 5, step_2=iters // 2,
                                         exp_alpha=max(iters // 20, 1), input_length=10, seed=0)
     losses, seconds = [], []

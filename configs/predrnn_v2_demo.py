@@ -16,8 +16,7 @@ train_cfg = dict(max_iters=300, val_interval=100)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 randomness = dict(seed=0)
 
-sprites = dict(type='MovingMNIST', source='sprites', data_root='data/moving_mnist/',
-               seq_length=total_length)
+sprites = dict(type='MovingDigits', data_root='data/moving_mnist/', seq_length=total_length)
 train_dataloader = dict(
     batch_size=8, num_workers=1, persistent_workers=True,
     sampler=dict(type='ResumableInfiniteSampler', shuffle=True),

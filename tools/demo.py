@@ -45,7 +45,7 @@ def use_real_digits_if_present(cfg) -> str:
     ranges = {'train': (0, 50000), 'val': (50000, 55000), 'test': (55000, 60000)}
     for split in ('train', 'val', 'test'):
         dataset = cfg[f'{split}_dataloader'].dataset
-        dataset.source = 'generated'
+        dataset.type = 'GeneratedMovingMNIST'
         dataset.data_file = osp.basename(REAL_DIGITS)
         dataset.data_root = osp.dirname(REAL_DIGITS)
         dataset.digit_range = ranges[split]
