@@ -31,7 +31,6 @@ setup(
         'lpips>=0.1.4',
         'scikit-image>=0.19',
         'matplotlib>=3.5',
-        'imageio>=2.9',
         'scikit-learn>=1.0',
         # Compiles the CPU SSIM kernel (predbench/evaluation/ssim_kernel.py); without it,
         # SSIM falls back to torch operations, 5-8x slower on CPUs.

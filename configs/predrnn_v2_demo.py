@@ -4,12 +4,10 @@
 _base_ = [
     '_base_/models/predrnn_v2.py', '_base_/schedules/iter_80k.py', '_base_/default_runtime.py'
 ]
-input_length = 10
 total_length = 20
 model = dict(
-    input_length=input_length,
     reverse_input=False,  # one optimizer step per iteration: the demo has minutes, not days
-    backbone=dict(num_hidden=[32, 32], filter_size=5, patch_size=4, decouple_beta=0.1))
+    backbone=dict(num_hidden=[32, 32]))
 # Reverse scheduled sampling compressed from 25k/50k iterations to the demo's 300.
 custom_hooks = [dict(type='ReverseScheduledSamplingHook', step_1=60, step_2=180, exp_alpha=15)]
 train_cfg = dict(max_iters=300, val_interval=100)

@@ -8,5 +8,4 @@ model = dict(backbone=dict(img_size=(128, 128), decouple_beta=0.01))
 custom_hooks = [
     dict(type='ReverseScheduledSamplingHook', step_1=5000, step_2=50000, exp_alpha=2000),
 ]
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
 auto_scale_lr = dict(base_batch_size=4)

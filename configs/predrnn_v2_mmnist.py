@@ -3,5 +3,4 @@ _base_ = [
     '_base_/models/predrnn_v2.py', '_base_/datasets/mmnist.py', '_base_/schedules/iter_80k.py',
     '_base_/default_runtime.py'
 ]
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
 default_hooks = dict(checkpoint=dict(save_best='mmnist_val/mse', rule='less'))

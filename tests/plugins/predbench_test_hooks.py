@@ -154,3 +154,17 @@ class SlowIterationsHook(Hook):
         with open(self.marker, 'w') as f:
             f.write(str(runner.iter + 1))
         time.sleep(self.seconds)
+
+
+from predbench.engine.runner import PredBenchRunner  # noqa: E402
+from predbench.registry import RUNNERS  # noqa: E402
+
+
+@RUNNERS.register_module()
+class RecordingRunner(PredBenchRunner):
+    """A user's runner named by ``runner_type``: it leaves a mark in the work dir."""
+
+    def train(self):
+        with open(osp.join(self.work_dir, 'recording_runner_was_used'), 'w') as f:
+            f.write(type(self).__name__)
+        return super().train()

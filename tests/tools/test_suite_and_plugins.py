@@ -94,3 +94,21 @@ def test_get_flops_and_speed_tools(tmp_path):
          '--cfg-options', 'model.backbone.num_hidden=[4,4]', '--out', str(tmp_path / 's.json')])
     assert rows[0]['train_iter_per_s'] > 0 and rows[0]['infer_seq_per_s'] > 0
     assert json.load(open(tmp_path / 's.json'))[0]['device'] == 'cpu'
+
+
+def test_the_runner_named_by_runner_type_is_used(tmp_path):
+    config = tmp_path / 'own_runner.py'
+    config.write_text(f"""
+_base_ = [{osp.join(REPO, 'configs', 'predrnn_v2_demo.py')!r}]
+custom_imports = dict(imports=['predbench_test_hooks'], allow_failed_imports=False)
+runner_type = 'RecordingRunner'
+model = dict(input_length=3, backbone=dict(num_hidden=[4, 4], filter_size=3))
+train_cfg = dict(max_iters=1, val_interval=1000)
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(seq_length=6))
+default_hooks = dict(checkpoint=dict(interval=1))
+""")
+    work_dir = tmp_path / 'w'
+    run_tool(['tools/train.py', str(config), '--work-dir', str(work_dir)])
+    assert (work_dir / 'recording_runner_was_used').read_text() == 'RecordingRunner'
+    assert (work_dir / 'iter_1.pth').is_file()
