@@ -24,7 +24,8 @@ default_hooks = dict(
     # A grid (truth, prediction, error) of the first validation clips at every validation.
     visualization=dict(type='PredictionVisualizationHook', num_samples=2),
 )
-log_processor = dict(by_epoch=False, window_size=100)
+# Validation and test lines: the summary metrics, then a table of the per-frame values.
+log_processor = dict(type='PerFrameTableLogProcessor', by_epoch=False, window_size=100)
 log_level = 'INFO'
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)

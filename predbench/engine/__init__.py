@@ -1,6 +1,7 @@
 from .checkpoint_io import (ATOMIC_BACKEND, AtomicLocalBackend, find_latest_checkpoint,
                             load_checkpoint_file)
 from .hooks import *  # noqa: F401,F403
+from .log_processor import PerFrameTableLogProcessor
 from .loops import ResumableIterBasedTrainLoop
 from .model_wrapper import PredictorDistributedDataParallel
 from .optim_wrapper import AutocastOptimWrapper
@@ -8,6 +9,6 @@ from .runner import PredBenchRunner
 
 __all__ = [
     'ATOMIC_BACKEND', 'AtomicLocalBackend', 'find_latest_checkpoint', 'load_checkpoint_file',
-    'ResumableIterBasedTrainLoop', 'PredictorDistributedDataParallel', 'PredBenchRunner',
-    'AutocastOptimWrapper'
+    'PerFrameTableLogProcessor', 'ResumableIterBasedTrainLoop',
+    'PredictorDistributedDataParallel', 'PredBenchRunner', 'AutocastOptimWrapper'
 ]
