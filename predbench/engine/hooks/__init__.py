@@ -1,9 +1,8 @@
-from .dump_predictions import DumpPredictionsHook
 from .finite_loss import FiniteLossHook
 from .sampling import ReverseScheduledSamplingHook, ScheduledSamplingHook
 from .visualization import PredictionVisualizationHook, TestProgressBarHook
 
 __all__ = [
     'FiniteLossHook', 'ScheduledSamplingHook', 'ReverseScheduledSamplingHook',
-    'DumpPredictionsHook', 'PredictionVisualizationHook', 'TestProgressBarHook'
+    'PredictionVisualizationHook', 'TestProgressBarHook'
 ]
