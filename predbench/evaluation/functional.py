@@ -18,7 +18,7 @@ from .backend import metric_backend
 from .conventions import Convention, get_convention
 from .inputs import ArrayLike, as_array, as_clips, check_clip_shapes, checked_clips
 from .lpips_model import build_lpips
-from .metric_table import (METRIC_TABLE, SET, ImageBlock, KernelStatistics, check_metric_names)
+from .metric_table import METRIC_TABLE, SET, ImageBlock, KernelStatistics, check_metric_names
 from .ssim import WIN_SIZE, as_kernel_input, block_length, ssim_constants
 
 
