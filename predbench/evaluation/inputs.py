@@ -88,8 +88,7 @@ def check_frame_values(pred: torch.Tensor, gt: torch.Tensor) -> None:
     One ``aminmax`` pass over each tensor (NaN propagates into it); the details of an error are
     only counted once an error is certain.
     """
-    extremes = torch.stack([v.double() for v in (*torch.aminmax(gt.detach()),
-                                                 *torch.aminmax(pred.detach()))]).tolist()
+    extremes = [v.item() for v in (*torch.aminmax(gt.detach()), *torch.aminmax(pred.detach()))]
     for name, x, (low, high) in (('gt', gt, extremes[:2]), ('pred', pred, extremes[2:])):
         if not (np.isfinite(low) and np.isfinite(high)):
             bad = int((~torch.isfinite(x)).sum())
@@ -105,7 +104,7 @@ def check_frame_values(pred: torch.Tensor, gt: torch.Tensor) -> None:
         raise DataError(f'gt min {gt_low:.4g}: frames must be in [0, 1]; map [-1, 1]-scale '
                         f'frames with (x + 1) / 2')
     allowed = f'[{-PRED_OVERSHOOT:g}, {1 + PRED_OVERSHOOT:g}]'
-    why = 'raw predictions may overshoot [0, 1], by far less (docs/metrics.md)'
+    why = 'raw predictions may leave [0, 1], but only a little: docs/metrics.md'
     if pred_high > 1 + PRED_OVERSHOOT:
         raise DataError(f'pred max {pred_high:.4g}: predictions must lie in {allowed} ({why}); '
                         f'divide uint8-scale predictions by 255')
