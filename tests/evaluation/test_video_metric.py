@@ -211,7 +211,7 @@ def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, str(out)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for rank in range(2)]
-    logs = [p.communicate(timeout=180)[0].decode() for p in procs]
+    logs = [p.communicate(timeout=300)[0].decode() for p in procs]  # slow when CPUs are shared
     assert all(p.returncode == 0 for p in procs), '\n'.join(logs)
     distributed = json.loads(out.read_text())
 
