@@ -58,8 +58,6 @@ def build_cfg(args: argparse.Namespace):
             default_hooks['visualization'].update(vis)
         else:
             hooks.append(vis)
-    if args.out:
-        hooks.append(dict(type='DumpPredictionsHook', out_file=args.out))
     cfg.custom_hooks = hooks
     return cfg
 
@@ -69,19 +67,22 @@ def main(argv=None) -> dict:
     register_all_modules()
     check_checkpoint_path(args.checkpoint)  # reported before anything is built
     cfg = build_cfg(args)
-    from predbench.evaluation import check_lpips_weights, per_frame_table
+    from predbench.evaluation import check_lpips_weights
+    from predbench.evaluation.evaluator_config import set_out_files
+    # --out: the test metric itself writes what it computes (its convention), batch by batch.
+    out_files = set_out_files(cfg, args.out, 'test_evaluator') if args.out else []
     check_lpips_weights(cfg, keys=('test_evaluator',))
     runner = build_runner(cfg)
+    # The log shows the summary metrics, then the per-frame table (PerFrameTableLogProcessor).
     metrics = runner.test()
     from mmengine.dist import is_main_process
     if is_main_process():
         from predbench.evaluation.report import save_metrics_report
-        print(per_frame_table(metrics))
         paths = save_metrics_report(metrics, runner.work_dir)
         for name, path in paths.items():
             print(f'{name}: {path}')
-        if args.out:
-            print(f'predictions: {args.out}')
+        for path in out_files:
+            print(f'predictions: {path}')
         if args.show_dir:
             print(f'pictures: {args.show_dir}')
     return metrics

@@ -27,7 +27,8 @@ default_hooks = dict(
     # the per-frame metric curves, sent to every vis backend below.
     visualization=dict(type='PredictionVisualizationHook', num_samples=2),
 )
-log_processor = dict(by_epoch=False, window_size=100)
+# Validation and test lines: the summary metrics, then a table of the per-frame values.
+log_processor = dict(type='PerFrameTableLogProcessor', by_epoch=False, window_size=100)
 log_level = 'INFO'
 # Local files under <work_dir>/<timestamp>/vis_data/; tools/train.py and tools/test.py add
 # dashboards with --vis-backend tensorboard|wandb|mlflow (see docs/visualization.md).

@@ -2,13 +2,11 @@
 
 Codebases agree on the names (MSE, MAE, PSNR, SSIM, LPIPS) but not on the computations, and the
 numbers they print differ by more than most improvements they claim (``docs/metrics.md``). Each
-:class:`Convention` lists the choices that differ; ``evaluation/functional.py`` reads them.
+:class:`Convention` lists the choices that differ; the rows of ``metric_table.py`` read them.
 """
 from typing import NamedTuple, Tuple
 
 from ..utils.errors import ConfigError
-
-METRIC_NAMES = ('mse', 'mae', 'psnr', 'ssim', 'lpips')
 
 
 class Convention(NamedTuple):
@@ -43,15 +41,3 @@ def get_convention(name: str) -> Convention:
     if name not in CONVENTIONS:
         raise ConfigError(f'metric convention must be one of {sorted(CONVENTIONS)}, got {name!r}')
     return CONVENTIONS[name]
-
-
-def check_metric_names(metrics) -> Tuple[str, ...]:
-    """``metrics`` as a tuple of known names; a ConfigError names the unknown ones."""
-    if isinstance(metrics, str):
-        metrics = (metrics, )
-    metrics = tuple(str(m).lower() for m in metrics)
-    unknown = [m for m in metrics if m not in METRIC_NAMES]
-    if unknown or not metrics:
-        raise ConfigError(f'metrics must be a non-empty list drawn from {list(METRIC_NAMES)}, '
-                          f'got {list(metrics)}')
-    return metrics

@@ -3,9 +3,9 @@
 Two steps, so that a distributed evaluation can gather small per-sequence values and reduce them
 once: :func:`frame_metrics` turns a batch of clips into one value per sequence and frame,
 :func:`reduce_frame_metrics` averages those over sequences as a convention prescribes.
-:func:`compute_metrics` chains both for users' own scripts.
+:func:`compute_metrics` chains both for users' own scripts. What each metric computes, per
+backend, is a row of ``metric_table.py``; every input goes through ``inputs.py``'s checks.
 """
-import math
 from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
@@ -13,78 +13,17 @@ import torch
 import torch.nn as nn
 
 from ..utils.errors import ConfigError, DataError
-from .conventions import Convention, check_metric_names, get_convention
-from .lpips_model import build_lpips
 from . import ssim_kernel
-from .ssim import (WIN_SIZE, as_kernel_input, block_length, check_ssim_inputs, ssim,
-                   ssim_constants)
-
-ArrayLike = Union[np.ndarray, torch.Tensor]
-#: Images per LPIPS forward pass: bounds the memory AlexNet's activations take.
-LPIPS_CHUNK = 256
-
-
-def as_clips(x: ArrayLike, name: str, device: Optional[Union[str, torch.device]] = None
-             ) -> torch.Tensor:
-    """[B, T, C, H, W] (or one clip [T, C, H, W]) floats as a tensor; uint8 becomes x / 255."""
-    x = torch.as_tensor(x, device=device)
-    if x.dim() == 4:
-        x = x.unsqueeze(0)
-    if x.dim() != 5:
-        raise DataError(f'{name} must be clips [B, T, C, H, W], got shape {list(x.shape)}')
-    if x.dtype == torch.uint8:
-        return x.float() / 255.0
-    # Half-precision outputs (AMP) would truncate and square in fp16: use float32, as numpy did.
-    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+from .backend import metric_backend
+from .conventions import Convention, get_convention
+from .inputs import ArrayLike, as_array, as_clips, check_clip_shapes, checked_clips
+from .lpips_model import build_lpips
+from .metric_table import METRIC_TABLE, SET, ImageBlock, KernelStatistics, check_metric_names
+from .ssim import WIN_SIZE, as_kernel_input, block_length, ssim_constants
 
 
-def _quantize(x: torch.Tensor) -> torch.Tensor:
-    """``np.uint8(x * 255)`` of the original release (multiply in x's own dtype, truncate), as
-    integer-valued float32, the form PSNR and SSIM compute on exactly. Values outside [0, 255]
-    (ground truth beyond [0, 1]) are clamped, where numpy's cast would wrap around."""
-    return (x * 255).trunc_().clamp_(0, 255).float()
-
-
-def _squared_error_sums(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """Sum of squared differences per image [N, ...] -> [N], accumulated in float64.
-
-    The differences and squares are taken in the inputs' dtype (float32 like the original's
-    numpy, exact for uint8-valued floats).
-    """
-    return (pred - gt).square_().flatten(1).sum(dim=1, dtype=torch.float64)
-
-
-def _psnr_float(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
-    """10 log10(1 / MSE) per image [N, C, H, W] -> [N], images in [0, 1]."""
-    mse = _squared_error_sums(pred.double(), gt.double()) / pred[0].numel()
-    return -10 * torch.log10(mse)
-
-
-def _psnr_uint8(pred_q: torch.Tensor, gt_q: torch.Tensor) -> torch.Tensor:
-    """The original's ``batch_psnr`` per image of quantized frames (see _quantize):
-    20 log10(255) - 10 log10(float32 MSE)."""
-    # Differences of uint8 values and their squares are exact in float32, the sum in float64.
-    sums = _squared_error_sums(pred_q, gt_q)
-    mse = (sums / pred_q[0].numel()).float().double()
-    return 20 * math.log10(255) - 10 * torch.log10(mse)
-
-
-def _lpips(net: nn.Module, pred: torch.Tensor, gt: torch.Tensor, signed: bool) -> torch.Tensor:
-    """LPIPS per image [N, C, H, W] -> [N]; grayscale repeated to the 3 channels AlexNet takes."""
-    if pred.shape[1] not in (1, 3):
-        raise DataError(f'LPIPS needs 1- or 3-channel frames, got {pred.shape[1]} channels')
-    device = next(net.parameters()).device
-    values = []
-    for start in range(0, pred.shape[0], LPIPS_CHUNK):
-        p = pred[start:start + LPIPS_CHUNK].to(device, torch.float32)
-        g = gt[start:start + LPIPS_CHUNK].to(device, torch.float32)
-        if p.shape[1] == 1:
-            p, g = p.expand(-1, 3, -1, -1), g.expand(-1, 3, -1, -1)
-        if signed:
-            p, g = p * 2 - 1, g * 2 - 1
-        with torch.no_grad():
-            values.append(net(g, p).flatten().double())
-    return torch.cat(values).to(pred.device)
+def _as_convention(convention: Union[str, Convention]) -> Convention:
+    return get_convention(convention) if isinstance(convention, str) else convention
 
 
 def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
@@ -93,55 +32,43 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
                   backend: Optional[str] = None) -> Dict[str, torch.Tensor]:
     """One value per sequence and predicted frame: ``{name: [B, T] float64}``, on pred's device.
 
-    ``pred`` and ``gt`` are [B, T, C, H, W] in [0, 1] (pred not yet clipped); ``lpips_net`` is
-    required when ``metrics`` includes ``'lpips'`` (see :func:`build_lpips`). ``backend`` of
-    MSE, MAE, PSNR and SSIM: ``'numba'`` (CPU: one compiled pass, ``ssim_kernel.py``),
-    ``'torch'``, or None: numba for CPU tensors when it can be imported.
+    ``pred`` and ``gt`` are [B, T, C, H, W] in [0, 1] (pred not yet clipped; see ``inputs.py``
+    for what is accepted); ``lpips_net`` is required when ``metrics`` includes ``'lpips'`` (see
+    :func:`build_lpips`). ``backend`` of the pixel metrics: ``'numba'``, ``'torch'`` or None
+    (see :func:`~.backend.metric_backend`). A set-level metric (``metric_table.py``) comes back
+    as its per-clip statistics [B, ...], which :func:`reduce_frame_metrics` reduces.
     """
-    conv = get_convention(convention) if isinstance(convention, str) else convention
+    conv = _as_convention(convention)
     metrics = check_metric_names(metrics)
-    pred = as_clips(pred, 'pred')
-    gt = as_clips(gt, 'gt', device=pred.device)
-    if pred.shape != gt.shape:
-        raise DataError(f'pred and gt must have one shape, got {list(pred.shape)} and '
-                        f'{list(gt.shape)}')
-    if 'lpips' in metrics and lpips_net is None:
+    rows = {name: METRIC_TABLE[name] for name in metrics}
+    if lpips_net is None and any(row.network is not None for row in rows.values()):
         raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
+    pred, gt = checked_clips(pred, gt)
     batch, steps = pred.shape[:2]
     images = pred.flatten(0, 1), gt.flatten(0, 1)  # [B*T, C, H, W]
-    out = {name: torch.empty(batch * steps, dtype=torch.float64, device=pred.device)
-           for name in metrics}
-    pixel_metrics = [m for m in metrics if m != 'lpips']
-    if backend is None:
-        backend = ('numba' if pred.device.type == 'cpu' and ssim_kernel.available()
-                   and min(pred.shape[-2:]) >= WIN_SIZE else 'torch')
-    if backend not in ('numba', 'torch'):
-        raise ConfigError(f"metric backend must be 'numba', 'torch' or None, got {backend!r}")
-    if pixel_metrics and backend == 'numba':
-        if pred.device.type != 'cpu':
-            raise ConfigError(f"the 'numba' metric backend runs on CPU tensors, got "
-                              f"{pred.device}: use backend='torch' (or None)")
-        out.update(_image_metrics_numba(*images, pixel_metrics, conv))
-    elif pixel_metrics:
-        # Block by block, every metric at once: a block's temporaries stay in the CPU's caches.
-        step = block_length(images[0][0].numel()) if pred.device.type == 'cpu' else batch * steps
-        for start in range(0, batch * steps, step):
-            block = slice(start, start + step)
-            values = _image_metrics(images[0][block], images[1][block], pixel_metrics, conv)
-            for name, value in values.items():
-                out[name][block] = value
-    if 'lpips' in metrics:
-        out['lpips'] = _lpips(lpips_net, images[0].clamp(0, 1), images[1],
-                              signed=conv.lpips_signed_input)
-    return {name: value.reshape(batch, steps) for name, value in out.items()}
+    backend = metric_backend(pred.device, tuple(pred.shape[-2:]), WIN_SIZE, backend)
+    kernel = [n for n, row in rows.items() if backend == 'numba' and row.numba is not None]
+    blocks = [n for n, row in rows.items() if row.torch is not None and n not in kernel]
+    out = {}
+    if kernel:
+        out.update(_kernel_metrics(*images, kernel, conv))
+    if blocks:
+        out.update(_block_metrics(*images, blocks, conv))
+    for name, row in rows.items():
+        if row.network is not None:
+            out[name] = row.network(lpips_net, images[0].clamp(0, 1), images[1], conv)
+    values = {name: out[name].reshape(batch, steps) for name in out}
+    for name, row in rows.items():
+        if row.level == SET:
+            values[name] = row.clip_statistics(pred, gt, conv)
+    return {name: values[name] for name in metrics}
 
 
-def _image_metrics_numba(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
-                         conv: Convention) -> Dict[str, torch.Tensor]:
-    """MSE, MAE, PSNR and SSIM per image of [n, C, H, W] -> [n], from one pass of the compiled
-    kernel (CPU tensors): the same numbers as :func:`_image_metrics` to float64 rounding."""
-    if 'ssim' in metrics:
-        check_ssim_inputs(pred, gt, WIN_SIZE)
+def _kernel_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
+                    conv: Convention) -> Dict[str, torch.Tensor]:
+    """The rows' ``numba`` entries per image of [n, C, H, W] -> [n], from one pass of the
+    compiled kernel (CPU tensors): the same numbers as their ``torch`` entries to float64
+    rounding."""
     n, c, height, width = pred.shape
     _, c1, c2 = ssim_constants(conv.ssim_data_range, WIN_SIZE)
     dtype = torch.float64 if torch.float64 in (pred.dtype, gt.dtype) else torch.float32
@@ -150,43 +77,21 @@ def _image_metrics_numba(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence
         as_kernel_input(gt.to(dtype).reshape(n * c, height, width)), WIN_SIZE, c1, c2,
         integer=False, quantize=conv.uint8_images, clip_x=True,
         errors_of_raw_x=conv.errors_before_clipping, threads=torch.get_num_threads())
-    per_channel = torch.from_numpy(stats).reshape(4, n, c)
-    out = {}
-    for name in metrics:
-        if name == 'mse':
-            out[name] = per_channel[ssim_kernel.ERROR_SQUARED].sum(dim=1)
-        elif name == 'mae':
-            out[name] = per_channel[ssim_kernel.ERROR_ABSOLUTE].sum(dim=1)
-        elif name == 'psnr':
-            mse = per_channel[ssim_kernel.SQUARED].sum(dim=1) / (c * height * width)
-            out[name] = (20 * math.log10(255) - 10 * torch.log10(mse.float().double())
-                         if conv.uint8_images else -10 * torch.log10(mse))
-        else:
-            out[name] = per_channel[ssim_kernel.SSIM].mean(dim=1)
-    return out
+    stats = KernelStatistics(torch.from_numpy(stats).reshape(4, n, c), c * height * width)
+    return {name: METRIC_TABLE[name].numba(stats, conv) for name in metrics}
 
 
-def _image_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
+def _block_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
                    conv: Convention) -> Dict[str, torch.Tensor]:
-    """MSE, MAE, PSNR and SSIM (those in ``metrics``) per image of [n, C, H, W] -> [n], with
-    torch operations (any device)."""
-    clipped = pred.clamp(0, 1)
-    compared = pred if conv.errors_before_clipping else clipped
-    if conv.uint8_images and ('psnr' in metrics or 'ssim' in metrics):
-        quantized = _quantize(clipped), _quantize(gt)
-    out = {}
-    for name in metrics:
-        if name == 'mse':
-            out[name] = _squared_error_sums(compared, gt)
-        elif name == 'mae':
-            out[name] = (compared - gt).abs_().flatten(1).sum(dim=1, dtype=torch.float64)
-        elif name == 'psnr':
-            out[name] = (_psnr_uint8(*quantized) if conv.uint8_images
-                         else _psnr_float(clipped, gt))
-        else:
-            out[name] = (ssim(*quantized, conv.ssim_data_range, integer_valued=True,
-                              backend='torch') if conv.uint8_images
-                         else ssim(clipped, gt, conv.ssim_data_range, backend='torch'))
+    """The rows' ``torch`` entries per image of [n, C, H, W] -> [n] (any device)."""
+    total = pred.shape[0]
+    # Block by block, every metric at once: a block's temporaries stay in the CPU's caches.
+    step = block_length(pred[0].numel()) if pred.device.type == 'cpu' else total
+    out = {name: torch.empty(total, dtype=torch.float64, device=pred.device) for name in metrics}
+    for start in range(0, total, step):
+        block = ImageBlock(pred[start:start + step], gt[start:start + step], conv)
+        for name in metrics:
+            out[name][start:start + step] = METRIC_TABLE[name].torch(block, conv)
     return out
 
 
@@ -198,13 +103,18 @@ def reduce_frame_metrics(values: Dict[str, ArrayLike],
     Every convention takes the mean over sequences, except that ``'thuml'`` averages PSNR and
     LPIPS per test batch of ``thuml_batch_size`` consecutive sequences, then over batches. That
     differs from the plain mean only when the last batch is partial: it counts as one batch.
+    A set-level metric's per-clip statistics [N, ...] reduce to its one value (a 0-d array).
     """
-    conv = get_convention(convention) if isinstance(convention, str) else convention
+    conv = _as_convention(convention)
     if thuml_batch_size is not None and thuml_batch_size < 1:
         raise ConfigError(f'thuml_batch_size must be >= 1, got {thuml_batch_size}')
     out = {}
     for name, value in values.items():
         value = np.asarray(torch.as_tensor(value).cpu(), dtype=np.float64)
+        row = METRIC_TABLE.get(name)
+        if row is not None and row.level == SET:
+            out[name] = np.asarray(row.reduce(value), dtype=np.float64)
+            continue
         if value.ndim != 2 or value.shape[0] == 0:
             raise DataError(f'{name}: expected per-sequence values [N, T] with N >= 1, got '
                             f'shape {list(value.shape)}')
@@ -226,8 +136,9 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
     """Per-frame metrics ``{name: array [T]}`` of predictions against ground truth.
 
     Args:
-        pred, gt: clips [B, T, C, H, W] in [0, 1] (numpy or torch; pred not yet clipped).
-        metrics: any of ``'mse', 'mae', 'psnr', 'ssim', 'lpips'``.
+        pred, gt: clips [B, T, C, H, W] in [0, 1] (numpy, torch or nested lists; pred not yet
+            clipped; docs/metrics.md says what is accepted).
+        metrics: names from ``metric_table.METRIC_NAMES``.
         convention: ``'predbench'``, ``'thuml'`` or ``'openstl'`` (docs/metrics.md).
         thuml_batch_size: the original's test batch size (``'thuml'`` only; see
             :func:`reduce_frame_metrics`).
@@ -238,15 +149,15 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
     """
     metrics = check_metric_names(metrics)
     conv = get_convention(convention)
-    if device is None:
-        device = pred.device if torch.is_tensor(pred) else 'cpu'
-    if 'lpips' in metrics and lpips_net is None:
-        lpips_net = build_lpips(lpips_pretrained_backbone, device=device)
+    pred, gt = as_array(pred, 'pred'), as_array(gt, 'gt')
     # One clip [T, C, H, W] is a batch of one.
     pred = pred[None] if pred.ndim == 4 else pred
     gt = gt[None] if gt.ndim == 4 else gt
-    if len(pred) != len(gt):
-        raise DataError(f'pred has {len(pred)} clips, gt has {len(gt)}')
+    check_clip_shapes(tuple(pred.shape), tuple(gt.shape))  # values: chunk by chunk, below
+    if device is None:
+        device = pred.device if torch.is_tensor(pred) else 'cpu'
+    if any(METRIC_TABLE[name].network is not None for name in metrics) and lpips_net is None:
+        lpips_net = build_lpips(lpips_pretrained_backbone, device=device)
     parts = {name: [] for name in metrics}
     for start in range(0, len(pred), chunk_size):
         values = frame_metrics(

@@ -9,38 +9,23 @@ import contextlib
 import io
 import os.path as osp
 import warnings
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 
 from ..utils.errors import ConfigError
+from .evaluator_config import video_metric_configs
+from .metric_table import METRIC_NAMES
 
 ALEXNET_CHECKPOINT = 'alexnet-owt-7be5be79.pth'
 ALEXNET_URL = f'https://download.pytorch.org/models/{ALEXNET_CHECKPOINT}'
 EVALUATOR_KEYS = ('val_evaluator', 'test_evaluator')
-#: What VideoMetric computes when a config lists no metric_names.
-DEFAULT_METRIC_NAMES = ('mse', 'mae', 'psnr', 'ssim', 'lpips')
 
 
 def alexnet_checkpoint_dir() -> str:
     """Where torchvision looks for ImageNet checkpoints: ``torch.hub.get_dir()/checkpoints``."""
     return osp.join(torch.hub.get_dir(), 'checkpoints')
-
-
-def _video_metrics(evaluator: Any, key: str) -> Iterator[Tuple[str, Mapping]]:
-    """(option path, config) of each VideoMetric in an evaluator config, whatever its shape.
-
-    MMEngine accepts one metric dict, a list of them, or an Evaluator dict holding ``metrics``.
-    """
-    if isinstance(evaluator, (list, tuple)):
-        for i, item in enumerate(evaluator):
-            yield from _video_metrics(item, f'{key}.{i}')
-    elif isinstance(evaluator, Mapping):
-        if 'metrics' in evaluator:
-            yield from _video_metrics(evaluator['metrics'], f'{key}.metrics')
-        elif evaluator.get('type') in ('VideoMetric', 'predbench.VideoMetric'):
-            yield key, evaluator
 
 
 def evaluators_using_lpips(cfg: Any, keys: Sequence[str] = EVALUATOR_KEYS
@@ -51,8 +36,8 @@ def evaluators_using_lpips(cfg: Any, keys: Sequence[str] = EVALUATOR_KEYS
     """
     found = {}
     for key in keys:
-        for path, metric in _video_metrics(cfg.get(key), key):
-            names = [str(n) for n in metric.get('metric_names', DEFAULT_METRIC_NAMES)]
+        for path, metric in video_metric_configs(cfg.get(key), key):
+            names = [str(n) for n in metric.get('metric_names', METRIC_NAMES)]
             if 'lpips' in names and metric.get('lpips_pretrained_backbone', True):
                 found[path] = [n for n in names if n != 'lpips']
     return found
@@ -80,7 +65,7 @@ def check_lpips_weights(cfg: Optional[Any] = None, keys: Sequence[str] = EVALUAT
             return None
         how = f'turn LPIPS off with {lpips_off_option(without_lpips)}'
     else:
-        rest = [n for n in (metric_names or DEFAULT_METRIC_NAMES) if n != 'lpips']
+        rest = [n for n in (metric_names or METRIC_NAMES) if n != 'lpips']
         how = (f'turn LPIPS off by dropping \'lpips\' from the evaluator\'s metric_names, e.g. '
                f'{lpips_off_option({"test_evaluator": rest})}')
     path = osp.join(alexnet_checkpoint_dir(), ALEXNET_CHECKPOINT)

@@ -18,6 +18,11 @@ REPORT_JSON = 'metrics.json'
 REPORT_PLOT = 'metrics_per_frame.png'
 
 
+def is_per_frame_key(key: str) -> bool:
+    """Whether ``key`` (``mse_t01``, ``kth/mse_t01``) is a per-frame value of a metric."""
+    return _FRAME_KEY.match(key.rpartition('/')[2]) is not None
+
+
 def group_metrics(metrics: Dict[str, float]) -> Dict[str, dict]:
     """``{prefix: {'mean': {name: v}, 'per_frame': {name: [v_1, ..., v_T]}}}`` from flat keys."""
     groups: Dict[str, dict] = {}

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from ..utils.errors import DataError
 from . import ssim_kernel
+from .backend import metric_backend
 
 K1 = 0.01
 K2 = 0.03
@@ -207,7 +208,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float, win_size: int = WI
         integer_valued: ``x`` and ``y`` hold integers in [0, 255] (uint8 images, or floats made
             from them), which allows exact integer sums; default: whether both are uint8.
         backend: ``'numba'`` (CPU tensors: one compiled pass, see ``ssim_kernel.py``),
-            ``'torch'`` (any device), or None: numba for CPU tensors when it can be imported.
+            ``'torch'`` (any device), or None: see :func:`~.backend.metric_backend`.
     """
     check_ssim_inputs(x, y, win_size)
     n, c, height, width = x.shape
@@ -215,22 +216,16 @@ def ssim(x: torch.Tensor, y: torch.Tensor, data_range: float, win_size: int = WI
     y = y.reshape(n * c, height, width)
     if integer_valued is None:
         integer_valued = x.dtype == torch.uint8 and y.dtype == torch.uint8
-    if backend is None:
-        backend = 'numba' if x.device.type == 'cpu' and ssim_kernel.available() else 'torch'
-    if backend == 'numba':
+    if metric_backend(x.device, (height, width), win_size, backend) == 'numba':
         means = _ssim_numba(x, y, data_range, win_size, integer_valued)
-    elif backend == 'torch':
-        means = _ssim_torch(x, y, data_range, win_size, integer_valued)
     else:
-        raise ValueError(f"SSIM backend must be 'numba', 'torch' or None, got {backend!r}")
+        means = _ssim_torch(x, y, data_range, win_size, integer_valued)
     return means.reshape(n, c).mean(dim=1)
 
 
 def _ssim_numba(x: torch.Tensor, y: torch.Tensor, data_range: float, win_size: int,
                 integer_valued: bool) -> torch.Tensor:
     """Mean SSIM per image [n, H, W] -> [n] with the compiled kernel (CPU)."""
-    if x.device.type != 'cpu':
-        raise ValueError(f'the numba SSIM backend runs on CPU tensors, got {x.device}')
     _, c1, c2 = ssim_constants(data_range, win_size)
     stats = ssim_kernel.image_statistics(as_kernel_input(x), as_kernel_input(y), win_size, c1,
                                          c2, integer=integer_valued,

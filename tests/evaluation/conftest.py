@@ -2,6 +2,8 @@
 import numpy as np
 import pytest
 
+from tool_runner import load_tool
+
 TINY_CONFIG = """
 default_scope = 'predbench'
 model = dict(
@@ -14,14 +16,14 @@ model = dict(
 @pytest.fixture(scope='session')
 def digit_clips():
     """(pred, gt) float32 [6, 3, 1, 32, 32]: moving digits and a blurred, noisy guess."""
-    from predbench.evaluation.convention_table import demo_clips
+    demo_clips = load_tool('analysis/metric_conventions.py').demo_clips
     return demo_clips(num_sequences=6, length=3, size=32, channels=1, seed=1)
 
 
 @pytest.fixture(scope='session')
 def rgb_clips():
     """(pred, gt) float32 [4, 2, 3, 40, 48] in colour (non-square frames)."""
-    from predbench.evaluation.convention_table import demo_clips
+    demo_clips = load_tool('analysis/metric_conventions.py').demo_clips
     pred, gt = demo_clips(num_sequences=4, length=2, size=48, channels=3, seed=2)
     return pred[..., 4:44, :], gt[..., 4:44, :]
 

@@ -43,8 +43,8 @@ def test_numba_and_torch_backends_agree(convention, shape, dtype):
 def test_default_backend_is_numba_on_cpu_and_torch_without_it(monkeypatch):
     pred, gt = _clips((1, 2, 1, 16, 16), torch.float32)
     calls = []
-    original = functional._image_metrics_numba
-    monkeypatch.setattr(functional, '_image_metrics_numba',
+    original = functional._kernel_metrics
+    monkeypatch.setattr(functional, '_kernel_metrics',
                         lambda *a: calls.append(1) or original(*a))
     with_numba = compute_metrics(pred, gt, PIXEL_METRICS, 'thuml')
     assert calls

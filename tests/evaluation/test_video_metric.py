@@ -19,8 +19,10 @@ from predbench.evaluation import check_lpips_weights, evaluators_using_lpips
 from predbench.evaluation.lpips_model import ALEXNET_CHECKPOINT
 from predbench.registry import METRICS
 from predbench.utils.errors import ConfigError
+from tool_runner import load_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+demo_clips = load_tool('analysis/metric_conventions.py').demo_clips
 
 
 def model_outputs(pred, gt, indices):
@@ -160,7 +162,7 @@ def test_the_config_aware_check_gives_the_exact_option_that_turns_lpips_off(empt
     assert METRICS.build(cfg.test_evaluator[0]).metrics == ('mse', 'mae', 'psnr', 'ssim')
 
 
-# --- distributed: 2 processes give the numbers of 1 ------------------------------------------
+# --- distributed: 2 processes give the numbers (and out_file) of 1 ----------------------------
 
 WORKER = r'''
 import json, math, sys
@@ -169,7 +171,8 @@ import torch.distributed as dist
 rank, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
 from predbench.evaluation import VideoMetric
-from predbench.evaluation.convention_table import demo_clips
+from tool_runner import load_tool
+demo_clips = load_tool('analysis/metric_conventions.py').demo_clips
 pred, gt = demo_clips(num_sequences=7, length=3, size=32, seed=3)
 # MMEngine's DefaultSampler: pad to a multiple of the world size, then deal round-robin.
 total = math.ceil(len(pred) / 2) * 2
@@ -177,7 +180,7 @@ shard = (list(range(len(pred))) * 2)[:total][rank::2]
 results = {}
 for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
                      ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
-                                    thuml_batch_size=3))]:
+                                    thuml_batch_size=3, out_file=out[:-5] + '_thuml.npz'))]:
     torch.manual_seed(0)  # the same random LPIPS trunk as the single process
     metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
     for start in range(0, len(shard), 2):
@@ -198,17 +201,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_processes_give_the_numbers_of_one(tmp_path):
-    from predbench.evaluation.convention_table import demo_clips
+def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     script = tmp_path / 'worker.py'
     script.write_text(WORKER)
     out = tmp_path / 'metrics.json'
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, osp.join(REPO_ROOT, 'tests')]),
+               OMP_NUM_THREADS='1')
     port = str(_free_port())
     procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, str(out)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for rank in range(2)]
-    logs = [p.communicate(timeout=180)[0].decode() for p in procs]
+    logs = [p.communicate(timeout=300)[0].decode() for p in procs]  # slow when CPUs are shared
     assert all(p.returncode == 0 for p in procs), '\n'.join(logs)
     distributed = json.loads(out.read_text())
 
@@ -216,10 +219,22 @@ def test_two_processes_give_the_numbers_of_one(tmp_path):
     single = {}
     for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
                          ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
-                                        thuml_batch_size=3))]:
+                                        thuml_batch_size=3,
+                                        out_file=str(tmp_path / 'single_thuml.npz')))]:
         torch.manual_seed(0)
         metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
         single.update(run_metric(metric, pred, gt, [[0, 1], [2, 3], [4, 5], [6]]))
     assert distributed.keys() == single.keys()
     for key, value in single.items():
         assert distributed[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+    # out_file: the ranks' shards assembled in dataset order, the padded clip 0 dropped.
+    ddp_dump, single_dump = np.load(tmp_path / 'metrics_thuml.npz'), np.load(
+        tmp_path / 'single_thuml.npz')
+    assert sorted(ddp_dump.files) == ['index', 'lpips', 'pred', 'psnr', 'ssim']
+    assert ddp_dump['index'].tolist() == list(range(7))
+    np.testing.assert_array_equal(ddp_dump['pred'], single_dump['pred'])
+    for name in ('psnr', 'ssim', 'lpips'):
+        assert ddp_dump[name].shape == (7, 3)
+        np.testing.assert_allclose(ddp_dump[name], single_dump[name], rtol=1e-6, err_msg=name)
+    assert sorted(os.listdir(tmp_path)) == ['metrics.json', 'metrics_thuml.npz',
+                                            'single_thuml.npz', 'worker.py']

@@ -3,13 +3,18 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmengine.dist import get_rank, get_world_size
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 from ...registry import METRICS
 from ...utils.errors import ConfigError, DataError
-from ..conventions import METRIC_NAMES, check_metric_names, get_convention
+from ..conventions import get_convention
 from ..functional import frame_metrics, reduce_frame_metrics
+from ..inputs import as_clips
 from ..lpips_model import build_lpips, check_lpips_weights
+from ..metric_table import FRAME, METRIC_NAMES, check_metric_names, names_at_level
+from ..prediction_dump import PredictionShard, write_prediction_npz
 
 
 def frame_key(name: str, t: int, num_frames: int) -> str:
@@ -23,7 +28,8 @@ class VideoMetric(BaseMetric):
     """Per-frame and mean metrics of a video predictor's ``predict`` outputs.
 
     Keys: ``<prefix>/<name>`` (mean over predicted frames) and, with ``per_frame``,
-    ``<prefix>/<name>_tNN`` for predicted frame NN (1-based, at least two digits).
+    ``<prefix>/<name>_tNN`` for predicted frame NN (1-based, at least two digits); a set-level
+    metric (``metric_table.py``) has its one key ``<prefix>/<name>``.
     Predictions are clipped to [0, 1] first (except OpenSTL's MSE/MAE, see docs/metrics.md).
 
     Args:
@@ -36,16 +42,23 @@ class VideoMetric(BaseMetric):
             batches, so a partial last batch weighs as much as a full one. None: one batch.
         per_frame: also report the per-frame keys.
         lpips_pretrained_backbone: False uses a random AlexNet (tests; no weights needed).
+        out_file: also save every clip's prediction (float16, clipped) and per-sequence values
+            of the per-frame metrics, as computed here, to this .npz, streamed to disk batch by
+            batch (``prediction_dump.py``; ``tools/test.py --out`` sets it).
         collect_device, prefix, collect_dir: as in MMEngine's ``BaseMetric``.
     """
     default_prefix: Optional[str] = 'video'
 
     def __init__(self, metric_names: Sequence[str] = METRIC_NAMES, convention: str = 'predbench',
                  thuml_batch_size: Optional[int] = None, per_frame: bool = True,
-                 lpips_pretrained_backbone: bool = True, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None, collect_dir: Optional[str] = None) -> None:
+                 lpips_pretrained_backbone: bool = True, out_file: Optional[str] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
         self.metrics = check_metric_names(metric_names)
+        self.frame_level = names_at_level(self.metrics, FRAME)
+        self.out_file = out_file
+        self._shard: Optional[PredictionShard] = None
         self.convention = get_convention(convention)
         if thuml_batch_size is not None and (convention != 'thuml' or thuml_batch_size < 1):
             raise ConfigError(f'thuml_batch_size={thuml_batch_size}: it must be >= 1 and only '
@@ -70,7 +83,10 @@ class VideoMetric(BaseMetric):
         return self._lpips_net
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
-        """Store one small record per clip: its dataset index and per-frame values."""
+        """Store one small record per clip: its dataset index and per-frame values (and, with
+        ``out_file``, write the predictions to this rank's shard)."""
+        if not data_samples:
+            raise DataError('VideoMetric got an empty batch: the model returned no clips')
         try:
             pred = torch.stack([torch.as_tensor(s['pred']) for s in data_samples])
             gt = torch.stack([torch.as_tensor(s['gt']) for s in data_samples]).to(pred.device)
@@ -81,23 +97,45 @@ class VideoMetric(BaseMetric):
         values = frame_metrics(pred, gt, self.metrics, self.convention,
                                self._lpips_on(pred.device))
         values = {name: value.cpu().numpy() for name, value in values.items()}
+        places = self._dump(pred) if self.out_file else None
         for b, sample in enumerate(data_samples):
             # One record per clip (not per batch), so that collect_results' interleaving of
             # ranks and its truncation to the dataset size drop exactly the padded clips.
             record = {name: value[b] for name, value in values.items()}
             record['index'] = sample.get('index')
+            if places:
+                record['pred_at'] = places[b]
             self.results.append(record)
+
+    def _dump(self, pred: torch.Tensor) -> list:
+        """Append the batch's predictions to this rank's shard: (rank, position, shape) each."""
+        if self._shard is None:
+            self._shard = PredictionShard(self.out_file, get_rank())
+        return self._shard.append(as_clips(pred, 'pred'))
+
+    def evaluate(self, size: int) -> dict:
+        """MMEngine's gathering and reduction, with this rank's shard complete on disk first."""
+        if self._shard is not None:
+            self._shard.close()
+            self._shard = None
+        return super().evaluate(size)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Reduce the gathered records to per-frame and mean metrics (main process only)."""
         if all(r.get('index') is not None for r in results):
             results = sorted(results, key=lambda r: int(r['index']))
         stacked = {name: np.stack([r[name] for r in results]) for name in self.metrics}
-        per_frame = reduce_frame_metrics(stacked, self.convention, self.thuml_batch_size)
-        out = {name: float(per_frame[name].mean()) for name in self.metrics}
+        reduced = reduce_frame_metrics(stacked, self.convention, self.thuml_batch_size)
+        # The mean over predicted frames (a set-level metric's one value stays as it is).
+        out = {name: float(np.mean(reduced[name])) for name in self.metrics}
         if self.per_frame:
-            for name in self.metrics:
-                steps = len(per_frame[name])
-                for t, value in enumerate(per_frame[name], start=1):
+            for name in self.frame_level:
+                steps = len(reduced[name])
+                for t, value in enumerate(reduced[name], start=1):
                     out[frame_key(name, t, steps)] = float(value)
+        if self.out_file:
+            path = write_prediction_npz(self.out_file, results, self.frame_level,
+                                        get_world_size())
+            print_log(f'saved {len(results)} predictions and per-sequence metrics to {path}',
+                      logger='current')
         return out
