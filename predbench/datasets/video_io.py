@@ -43,15 +43,20 @@ def _gif_is_complete(path: str) -> bool:
         return f.read(1) == GIF_TRAILER
 
 
+def _open_capture(path: str, label: str) -> 'cv2.VideoCapture':
+    """An opened OpenCV capture of ``path``; DamagedFileError naming ``label`` if it cannot be."""
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        capture.release()
+        raise DamagedFileError(label, 'cannot be opened as a video (not a video, an unsupported '
+                                      'codec, or a damaged header)', REPLACE_ADVICE)
+    return capture
+
+
 def video_frame_count(path: str, label: Optional[str] = None) -> int:
     """Frames the container of ``path`` declares (0 when it declares none, as GIFs)."""
-    label = label or path
-    capture = cv2.VideoCapture(path)
+    capture = _open_capture(path, label or path)
     try:
-        if not capture.isOpened():
-            raise DamagedFileError(label, 'cannot be opened as a video (not a video, an '
-                                          'unsupported codec, or a damaged header)',
-                                   REPLACE_ADVICE)
         return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
     finally:
         capture.release()
@@ -72,12 +77,8 @@ def iter_video_frames(path: str, label: Optional[str] = None) -> Iterator[np.nda
     if is_gif and not _gif_is_complete(path):
         raise DamagedFileError(label, 'truncated GIF (it does not end with the GIF trailer)',
                                REPLACE_ADVICE)
-    capture = cv2.VideoCapture(path)
+    capture = _open_capture(path, label)
     try:
-        if not capture.isOpened():
-            raise DamagedFileError(label, 'cannot be opened as a video (not a video, an '
-                                          'unsupported codec, or a damaged header)',
-                                   REPLACE_ADVICE)
         declared = 0 if is_gif else max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
         count = 0
         shape = None
