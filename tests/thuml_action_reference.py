@@ -59,7 +59,8 @@ class RefActionCell(nn.Module):
 
 
 class RefActionRNN(nn.Module):
-    """action_cond_predrnn.RNN (v2=False) or action_cond_predrnn_v2.RNN (v2=True), conv_on_input=1."""
+    """action_cond_predrnn.RNN (v2=False) or action_cond_predrnn_v2.RNN (v2=True) at
+    conv_on_input=1."""
 
     def __init__(self, num_hidden, img_width, k, layer_norm, v2, total_length, res_on_conv,
                  num_action_ch=4, decouple_beta=0.1):
@@ -153,7 +154,8 @@ def test_mask(batch: int, total_length: int, input_length: int, height: int, wid
 
 def reference_test_predictions(ref: RefActionRNN, frames_bthwc: np.ndarray,
                                actions_bta: np.ndarray, input_length: int) -> np.ndarray:
-    """What the original's test loop keeps: the last T - input_length predictions [B, N, H, W, 3]."""
+    """What the original's test loop keeps: the last T - input_length predictions
+    [B, N, H, W, 3]."""
     b, t, h, w, _ = frames_bthwc.shape
     with torch.no_grad():
         out, _ = ref(torch.from_numpy(tiled_input(frames_bthwc, actions_bta)),

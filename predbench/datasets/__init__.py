@@ -11,5 +11,5 @@ from .moving_mnist import (GeneratedMovingMNIST, MovingDigits, MovingMNIST, Movi
                            MovingMNISTNpz, MovingMNISTTestSeq)
 from .samplers import ResumableInfiniteSampler
 
-__all__ = ['BAIRPush', 'KTHAction', 'GeneratedMovingMNIST', 'MovingDigits', 'MovingMNIST', 'MovingMNISTBase',
-           'MovingMNISTNpz', 'MovingMNISTTestSeq', 'ResumableInfiniteSampler']
+__all__ = ['BAIRPush', 'KTHAction', 'GeneratedMovingMNIST', 'MovingDigits', 'MovingMNIST',
+           'MovingMNISTBase', 'MovingMNISTNpz', 'MovingMNISTTestSeq', 'ResumableInfiniteSampler']

@@ -47,7 +47,7 @@ class ActionConditionedSTLSTMCell(SpatioTemporalLSTMCell):
                                   layer_norm, (height, width), bias=True)
 
     def action_responses(self, unit_action_maps: torch.Tensor) -> torch.Tensor:
-        """conv_a's kernel (no bias) on the maps of the unit actions [A, C_a, h, w] -> [A, 4N, h, w]."""
+        """conv_a's kernel (no bias) on the unit actions' maps [A, C_a, h, w] -> [A, 4N, h, w]."""
         conv = self.conv_a[0]
         return torch.nn.functional.conv2d(unit_action_maps, conv.weight, None, conv.stride,
                                           conv.padding)

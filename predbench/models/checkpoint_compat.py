@@ -157,13 +157,15 @@ def action_cond_checkpoint_hints(backbone, state_dict: Mapping[str, torch.Tensor
                 f'model.backbone.type={kind}']
     hints = []
     is_v2 = isinstance(backbone, ActionCondPredRNNv2)
-    if arch['v2'] != is_v2:
-        kind = 'ActionCondPredRNNv2' if arch['v2'] else 'ActionCondPredRNN'
-        has = 'has' if arch['v2'] else 'has no'
-        hints.append(f'the checkpoint is {kind} (it {has} adapter.weight) but the config builds '
-                     f'{type(backbone).__name__}: use configs/action_cond_predrnn'
-                     f'{"_v2" if arch["v2"] else ""}_bair.py or --cfg-options '
-                     f'model.backbone.type={kind}')
+    if arch['v2'] and not is_v2:
+        hints.append('the checkpoint is ActionCondPredRNNv2 (it has adapter.weight) but the '
+                     f'config builds {type(backbone).__name__}: use '
+                     'configs/action_cond_predrnn_v2_bair.py or --cfg-options '
+                     'model.backbone.type=ActionCondPredRNNv2')
+    elif is_v2 and not arch['v2']:
+        hints.append('the checkpoint is ActionCondPredRNN (v1: it has no adapter.weight) but the '
+                     'config builds ActionCondPredRNNv2: use configs/action_cond_predrnn_bair.py '
+                     '(model.backbone.type=ActionCondPredRNN, without decouple_beta)')
     coi = int(arch['conv_on_input'])
     if not coi and _in_channels(state_dict, 'cell_list.0.conv_a.0.weight') == \
             _width(state_dict, 0) != backbone.num_action_ch:

@@ -1,4 +1,5 @@
-"""BAIR robot pushing: conversion from TFRecords (damage named by record), the original's windows."""
+"""BAIR robot pushing: conversion from TFRecords (damage named by record); the original's
+windows."""
 import os
 import os.path as osp
 import shutil
