@@ -74,3 +74,15 @@ def test_bair_configs_match_the_original_scripts():
         assert cfg.custom_hooks == [dict(type='ReverseScheduledSamplingHook', step_1=25000,
                                          step_2=50000, exp_alpha=2500)]
         assert cfg.train_cfg.max_iters == 80000
+
+
+def test_speed_and_complexity_feed_actions_to_action_models():
+    from predbench.analysis.complexity import config_complexity
+    from predbench.analysis.speed import _measure
+    from predbench.utils.config import load_config
+    cfg = load_config(osp.join(REPO, 'configs', 'action_cond_predrnn_v2_bair.py'),
+                      {'model.backbone.num_hidden': [4, 4], 'model.backbone.filter_size': 3})
+    info = config_complexity(cfg)
+    assert info['clip_shape'] == [12, 3, 64, 64] and info['flops'] > 0
+    for mode, key in (('train', 'train_iter_per_s'), ('infer', 'infer_seq_per_s')):
+        assert _measure(cfg.to_dict(), mode, 'cpu', False, 1, 0, 2, 1)[key] > 0
