@@ -1,13 +1,19 @@
 """Predict the future of your own clip with a trained model.
 
     python tools/predict.py CONFIG CHECKPOINT INPUT --pred-length 10 --out DIR
-        [--device cuda:0] [--cfg-options key=value ...]
+        [--actions FILE] [--device cuda:0] [--cfg-options key=value ...]
 
 INPUT is a video file, a GIF or a folder of images (sorted by name). Its first
 ``model.input_length`` frames are resized to the model's frame size (and made grayscale for a
 one-channel model). Writes, in DIR, ``<name>_pred.gif`` (observed then predicted frames),
 ``<name>_pred.png`` (the same as one strip) and ``<name>_pred.npy`` (the predicted frames,
 float32 [N, C, H, W] clipped to [0, 1]).
+
+An action-conditioned model (e.g. configs/action_cond_predrnn_v2_bair.py) needs ``--actions
+FILE``: a ``.npy`` [T, A] or ``.csv`` file with one row per frame of the clip, starting at its
+first frame and going on over the predicted frames (the action of frame t drives the step to
+frame t + 1), so at least ``input_length + pred_length - 1`` rows; later rows are not used. The
+pictures then show the action leading to each frame.
 """
 import argparse
 import os
@@ -23,7 +29,7 @@ from predbench.apis import init_model, predict  # noqa: E402
 from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
 from predbench.utils.errors import DataError  # noqa: E402
 from predbench.visualization import save_sequence_gif, save_sequence_grid  # noqa: E402
-from predbench.visualization.media import fit_to_model, read_clip  # noqa: E402
+from predbench.visualization.media import fit_to_model, read_actions, read_clip  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -34,6 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--pred-length', type=int, default=10,
                         help='frames to predict (default: 10)')
     parser.add_argument('--out', required=True, help='folder for the GIF, PNG and .npy')
+    parser.add_argument('--actions', help='.npy or .csv file of actions, one row per frame '
+                        '(for action-conditioned models)')
     parser.add_argument('--device', default='cuda:0' if torch.cuda.is_available() else 'cpu',
                         help='device (default: cuda:0 when available, else cpu)')
     add_cfg_options_argument(parser, 'model.input_length=10')
@@ -50,13 +58,26 @@ def main(argv=None) -> None:
         raise DataError(f'{args.input} has {len(clip)} frames; the model observes '
                         f'model.input_length={need} frames')
     observed = fit_to_model(clip, height, width, model.backbone.img_channel)
-    pred = predict(model, observed[None], args.pred_length)[0].clamp(0, 1).cpu().numpy()
+    actions = None
+    if args.actions is not None:
+        actions = read_actions(args.actions)
+        rows = need + args.pred_length
+        if len(actions) < rows - 1:
+            raise DataError(f'{args.actions} has {len(actions)} rows; {need} observed and '
+                            f'{args.pred_length} predicted frames need {rows - 1} (one per '
+                            f'frame from the clip\'s first; the last frame\'s is not read)')
+        actions = actions[:rows]
+    batch_actions = None if actions is None else actions[None]
+    pred = predict(model, observed[None], args.pred_length, actions=batch_actions)
+    pred = pred[0].clamp(0, 1).cpu().numpy()
 
     os.makedirs(args.out, exist_ok=True)
     stem = osp.splitext(osp.basename(osp.normpath(args.input)))[0] + '_pred'
     paths = [
-        save_sequence_gif(None, pred, osp.join(args.out, stem + '.gif'), input=observed),
-        save_sequence_grid(observed, None, pred, osp.join(args.out, stem + '.png')),
+        save_sequence_gif(None, pred, osp.join(args.out, stem + '.gif'), input=observed,
+                          actions=actions),
+        save_sequence_grid(observed, None, pred, osp.join(args.out, stem + '.png'),
+                           actions=actions),
         osp.join(args.out, stem + '.npy'),
     ]
     np.save(paths[2], pred.astype(np.float32))

@@ -6,7 +6,7 @@ predicted ones (T-1 recurrent steps). Training-only terms (PredRNN-V2's decoupli
 not included.
 """
 import logging
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import torch
 from mmengine.analysis import get_model_complexity_info
@@ -31,17 +31,28 @@ def clip_geometry(cfg: Config, split: str = 'test') -> Tuple[int, int, int, int]
     return total, int(backbone.get('img_channel', 1)), int(height), int(width)
 
 
+def example_actions(model: torch.nn.Module, batch: int, total: int,
+                    device: torch.device) -> Optional[torch.Tensor]:
+    """Random actions [batch, total, A] for a predictor whose backbone takes actions, else None."""
+    if not getattr(model, 'takes_actions', False):
+        return None
+    return torch.randn(batch, total, int(model.backbone.num_action_ch), device=device)
+
+
 def model_complexity(model: torch.nn.Module, clip_shape: Tuple[int, ...]) -> Dict[str, Any]:
     """Parameters and FLOPs (multiply-adds) of ``model`` on one clip of shape (T, C, H, W)."""
     model = model.eval()
     clip = torch.rand(1, *clip_shape, device=next(iter(model.state_dict().values()),
                                                      torch.zeros(())).device)
+    actions = example_actions(model, 1, clip_shape[0], clip.device)
+    # forward(inputs, data_samples, mode, sampling_mask, sampling_mode, actions)
+    inputs = (clip,) if actions is None else (clip, None, 'tensor', None, None, actions)
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.ERROR)  # the analyzer warns about every elementwise op it skips
     try:
         with torch.no_grad():
-            info = get_model_complexity_info(model, inputs=(clip,), show_table=False,
+            info = get_model_complexity_info(model, inputs=inputs, show_table=False,
                                              show_arch=False)
     finally:
         logger.setLevel(level)

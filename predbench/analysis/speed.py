@@ -14,7 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.utils import import_modules_from_strings
 
-from .complexity import clip_geometry
+from .complexity import clip_geometry, example_actions
 
 
 def _sampling_batch(cfg: Config, batch: int, total: int) -> dict:
@@ -61,21 +61,25 @@ def _measure(cfg_dict: dict, mode: str, device: str, amp: bool, iters: int, warm
     loader = cfg.get(f'{split}_dataloader') or {}
     batch = int(batch_size or loader.get('batch_size', 1))
     clip = torch.rand(batch, total, channels, height, width, device=dev)
+    actions = example_actions(model, batch, total, dev)
     if mode == 'train':
         model.train()
         wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
         data = dict(inputs=clip, **_sampling_batch(cfg, batch, total))
+        if actions is not None:
+            data['actions'] = actions
 
         def step():
             model.train_step(dict(data), wrapper)
     else:
         model.eval()
         input_length = int(model.input_length)
+        extra = {} if actions is None else {'actions': actions}
         autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp)
 
         def step():
             with torch.no_grad(), autocast:
-                model.predict_frames(clip[:, :input_length], total - input_length)
+                model.predict_frames(clip[:, :input_length], total - input_length, **extra)
     rss_before = peak_rss_mb()
     for _ in range(warmup):
         step()

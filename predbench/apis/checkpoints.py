@@ -113,6 +113,8 @@ def converter_main(reference: str, argv: Optional[List[str]] = None) -> Conversi
     arch = result.arch
     if arch.get('num_hidden'):
         kind = 'PredRNN-V2' if arch['v2'] else 'PredRNN'
+        if arch.get('action_conditioned'):
+            kind = f'action-conditioned {kind} (conv_on_input={int(arch["conv_on_input"])})'
         print(f'{kind}: num_hidden={arch["num_hidden"]} filter_size={arch["filter_size"]} '
               f'input channels={arch["in_channels"]} layer_norm={arch["layer_norm"]}')
     for note in result.notes:

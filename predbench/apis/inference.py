@@ -64,13 +64,49 @@ def _as_tensor(frames: Union[np.ndarray, torch.Tensor], device) -> torch.Tensor:
     return frames.to(device=device, dtype=torch.float32)
 
 
+def _check_actions(model: torch.nn.Module, actions, frames: torch.Tensor, t_in: int,
+                   pred_length: int) -> Optional[torch.Tensor]:
+    """``actions`` as float32 [B, T_in + pred_length, A] on the frames' device, or None."""
+    takes = getattr(model, 'takes_actions', False)
+    if actions is None:
+        if takes:
+            raise ConfigError(
+                f'{type(model.backbone).__name__} is conditioned on actions: pass actions=[B, '
+                f'{t_in + pred_length}, {model.backbone.num_action_ch}] (one action per frame, '
+                f'observed and predicted; the action of frame t drives the step to t + 1)')
+        return None
+    if not takes:
+        raise ConfigError(f'{type(model.backbone).__name__} takes no actions: leave out '
+                          f'actions= (or use an action-conditioned model)')
+    actions = torch.as_tensor(actions).to(device=frames.device, dtype=torch.float32)
+    need = t_in + pred_length
+    width = model.backbone.num_action_ch
+    if actions.dim() == 2 and frames.shape[0] == 1:
+        raise ConfigError(f'actions must be [B, T, A] = [1, {need}, {width}]; got '
+                          f'{list(actions.shape)} (add a batch dimension with actions[None])')
+    if actions.dim() != 3 or actions.shape[0] != frames.shape[0] \
+            or actions.shape[1] not in (need, need - 1) or actions.shape[2] != width:
+        raise ConfigError(
+            f'actions must be [B, T_in + pred_length, A] = [{frames.shape[0]}, {need}, {width}] '
+            f'for {t_in} observed and {pred_length} predicted frames (the last row, the action '
+            f'of the last predicted frame, is never read and may be left out); got '
+            f'{list(actions.shape)}')
+    if not torch.isfinite(actions).all():
+        raise ConfigError('actions hold NaN or infinite values')
+    return actions
+
+
 @torch.no_grad()
 def predict(model: torch.nn.Module, frames: Union[np.ndarray, torch.Tensor],
-            pred_length: int) -> torch.Tensor:
+            pred_length: int, actions: Union[np.ndarray, torch.Tensor, None] = None
+            ) -> torch.Tensor:
     """Predict ``pred_length`` frames after ``frames`` [B, T_in, C, H, W] in [0, 1].
 
     Returns a torch tensor [B, pred_length, C, H, W] (not clipped). The model observes its
     ``input_length`` frames; a longer ``frames`` is cut to its last ``input_length`` frames.
+    An action-conditioned model needs ``actions`` [B, T_in + pred_length, A]: one action per
+    frame, aligned with ``frames`` and continuing over the predicted frames; the action of
+    frame t conditions the step from frame t to frame t + 1 (the last row is never read).
     """
     device = model_device(model)
     frames = _as_tensor(frames, device)
@@ -82,11 +118,15 @@ def predict(model: torch.nn.Module, frames: Union[np.ndarray, torch.Tensor],
     if pred_length < 1:
         raise ConfigError(f'pred_length must be >= 1, got {pred_length}')
     need = model.input_length
-    if frames.shape[1] < need:
-        raise ConfigError(f'the model observes {need} frames; got only {frames.shape[1]}')
+    t_in = frames.shape[1]
+    if t_in < need:
+        raise ConfigError(f'the model observes {need} frames; got only {t_in}')
+    actions = _check_actions(model, actions, frames, t_in, pred_length)
+    if actions is not None:
+        actions = actions[:, t_in - need:]
     was_training = model.training
     model.eval()
     try:
-        return model.predict_frames(frames[:, -need:], pred_length)
+        return model.predict_frames(frames[:, -need:], pred_length, actions=actions)
     finally:
         model.train(was_training)

@@ -1,3 +1,5 @@
+from .action_cell import ActionConditionedSTLSTMCell
+from .action_cond_predrnn import ActionCondPredRNN, ActionCondPredRNNv2
 from .baselines import ConvLSTM, CopyLastFrame
 from .cells import SpatioTemporalLSTMCell
 from .data_preprocessor import VideoDataPreprocessor
@@ -7,5 +9,6 @@ from .predrnn import PredRNN, PredRNNv2
 
 __all__ = [
     'SpatioTemporalLSTMCell', 'PredRNN', 'PredRNNv2', 'VideoPredictor', 'VideoDataPreprocessor',
-    'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame'
+    'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame',
+    'ActionConditionedSTLSTMCell', 'ActionCondPredRNN', 'ActionCondPredRNNv2'
 ]

@@ -34,11 +34,11 @@ class FusedGateWeights(NamedTuple):
 
 
 def _conv_block(in_channels: int, out_channels: int, filter_size: int, stride: int,
-                layer_norm: bool, norm_shape: Sequence[int]) -> nn.Sequential:
-    """Conv (no bias) optionally followed by LayerNorm over [channels, H, W], as in the original."""
+                layer_norm: bool, norm_shape: Sequence[int], bias: bool = False) -> nn.Sequential:
+    """Conv optionally followed by LayerNorm over [channels, H, W], as in the original."""
     layers = [
         nn.Conv2d(in_channels, out_channels, kernel_size=filter_size, stride=stride,
-                  padding=filter_size // 2, bias=False)
+                  padding=filter_size // 2, bias=bias)
     ]
     if layer_norm:
         layers.append(nn.LayerNorm([out_channels, *norm_shape]))
@@ -56,26 +56,33 @@ class SpatioTemporalLSTMCell(nn.Module):
         filter_size: kernel size of the four gate convolutions.
         stride: convolution stride (1: the recurrence needs states of constant size).
         layer_norm: LayerNorm over [channels, H, W] after each of the four convolutions.
+        bias: convolutions with a bias (the original's action-conditioned cells have one; its
+            PredRNN/PredRNN-V2 cells do not).
     """
 
     def __init__(self, in_channels: int, num_hidden: int, height: int, width: int,
-                 filter_size: int = 5, stride: int = 1, layer_norm: bool = False) -> None:
+                 filter_size: int = 5, stride: int = 1, layer_norm: bool = False,
+                 bias: bool = False) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.num_hidden = num_hidden
         self.layer_norm = bool(layer_norm)
+        self.conv_bias = bool(bias)
         self.padding = filter_size // 2
         self.stride = stride
         n, shape = num_hidden, (height, width)
-        self.conv_x = _conv_block(in_channels, 7 * n, filter_size, stride, layer_norm, shape)
-        self.conv_h = _conv_block(n, 4 * n, filter_size, stride, layer_norm, shape)
-        self.conv_m = _conv_block(n, 3 * n, filter_size, stride, layer_norm, shape)
-        self.conv_o = _conv_block(2 * n, n, filter_size, stride, layer_norm, shape)
-        self.conv_last = nn.Conv2d(2 * n, n, kernel_size=1, stride=1, padding=0, bias=False)
+        block = dict(filter_size=filter_size, stride=stride, layer_norm=layer_norm,
+                     norm_shape=shape, bias=bias)
+        self.conv_x = _conv_block(in_channels, 7 * n, **block)
+        self.conv_h = _conv_block(n, 4 * n, **block)
+        self.conv_m = _conv_block(n, 3 * n, **block)
+        self.conv_o = _conv_block(2 * n, n, **block)
+        self.conv_last = nn.Conv2d(2 * n, n, kernel_size=1, stride=1, padding=0, bias=bias)
 
     def fused_gate_weights(self) -> Optional[FusedGateWeights]:
-        """Kernels for the two-convolution path; None when LayerNorm separates the sums."""
-        if self.layer_norm:
+        """Kernels for the two-convolution path; None when LayerNorm (or a bias) separates the
+        sums."""
+        if self.layer_norm or self.conv_bias:
             return None
         n = self.num_hidden
         w_x = self.conv_x[0].weight  # rows: i, f, g, i', f', g', o (N each)
@@ -104,8 +111,12 @@ class SpatioTemporalLSTMCell(nn.Module):
     def forward(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, m: torch.Tensor,
                 fused: Optional[FusedGateWeights] = None) -> Tuple[torch.Tensor, ...]:
         """One step. ``fused`` (from :meth:`fused_gate_weights`) selects the faster path."""
-        i, f, g, o, i_p, f_p, g_p = self._gate_preactivations(x, h, m, fused)
+        return self._update(self._gate_preactivations(x, h, m, fused), c, m)
 
+    def _update(self, preactivations: Tuple[torch.Tensor, ...], c: torch.Tensor,
+                m: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """The gates and the new states from (i, f, g, o, i', f', g') before the nonlinearities."""
+        i, f, g, o, i_p, f_p, g_p = preactivations
         i = torch.sigmoid(i)
         f = torch.sigmoid(f + FORGET_BIAS)
         g = torch.tanh(g)

@@ -1,8 +1,11 @@
 """The training and inference logic around any recurrent backbone (losses, sampling, modes).
 
 Backbones share one signature: ``backbone(frames, true_flags, input_length, with_aux)`` returns
-the predictions of frames 1..T-1 ([B, T-1, C, H, W]) and a dict of auxiliary losses.
+the predictions of frames 1..T-1 ([B, T-1, C, H, W]) and a dict of auxiliary losses. A backbone
+conditioned on actions (e.g. ``ActionCondPredRNN``) declares one more keyword, ``actions``
+([B, T, A]); the predictor passes the batch's ``actions`` only to backbones that declare it.
 """
+import inspect
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -49,6 +52,11 @@ class VideoPredictor(BaseModel):
     frames, own predictions afterwards; one dict per clip with ``pred`` and ``gt`` of the future
     frames), ``tensor`` (the raw predictions of frames 1..T-1).
 
+    Batches may carry ``actions`` [B, T, A] (one action per frame; e.g. BAIRPush): they reach
+    backbones whose ``forward`` takes ``actions`` and are ignored by the others (an action-free
+    baseline on the same data); with ``reverse_input`` they are reversed with the frames, as the
+    original release reverses its action channels.
+
     Args:
         backbone: config of a registered backbone (``PredRNN``, ``PredRNNv2``, ...).
         input_length: observed frames.
@@ -70,23 +78,32 @@ class VideoPredictor(BaseModel):
             raise ConfigError(f'model.input_length must be >= 1, got {input_length}')
         self.input_length = int(input_length)
         self.reverse_input = bool(reverse_input)
+        self.takes_actions = 'actions' in inspect.signature(self.backbone.forward).parameters
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[Union[dict, list]] = None,
                 mode: str = 'tensor', sampling_mask: Optional[torch.Tensor] = None,
-                sampling_mode: Optional[str] = None):
+                sampling_mode: Optional[str] = None, actions: Optional[torch.Tensor] = None):
         """Dispatch on ``mode``; ``inputs`` are clips [B, T, C, H, W] in [0, 1]."""
         if inputs.shape[1] <= self.input_length and mode != 'tensor':
             raise ConfigError(
                 f'clips of {inputs.shape[1]} frames leave nothing to predict after '
                 f'model.input_length={self.input_length} observed frames')
         if mode == 'loss':
-            return self.loss(inputs, sampling_mask, sampling_mode)
+            return self.loss(inputs, sampling_mask, sampling_mode, actions)
         if mode == 'predict':
-            return self.predict(inputs, data_samples)
+            return self.predict(inputs, data_samples, actions)
         if mode == 'tensor':
             flags = self._flags(inputs, sampling_mask, sampling_mode)
-            return self.backbone(inputs, flags, self.input_length, with_aux=False)[0]
+            return self._run_backbone(inputs, flags, False, actions)[0]
         raise ConfigError(f'unknown mode {mode!r}; use loss, predict or tensor')
+
+    def _run_backbone(self, clip: torch.Tensor, flags: Optional[torch.Tensor], with_aux: bool,
+                      actions: Optional[torch.Tensor]):
+        """The backbone on ``clip``, with ``actions`` only for a backbone that takes them."""
+        if self.takes_actions:
+            return self.backbone(clip, flags, self.input_length, with_aux=with_aux,
+                                 actions=actions)
+        return self.backbone(clip, flags, self.input_length, with_aux=with_aux)
 
     def _flags(self, inputs: torch.Tensor, mask: Optional[torch.Tensor],
                mode: Optional[str]) -> Optional[torch.Tensor]:
@@ -97,33 +114,44 @@ class VideoPredictor(BaseModel):
         return true_flags_from_mask(mask, mode, inputs.shape[1], self.input_length)
 
     def loss(self, inputs: torch.Tensor, sampling_mask: Optional[torch.Tensor] = None,
-             sampling_mode: Optional[str] = None) -> Dict[str, torch.Tensor]:
+             sampling_mode: Optional[str] = None,
+             actions: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
         """``loss_rec`` (MSE of frames 1..T-1) plus the backbone's auxiliary losses.
 
         Without a mask (no sampling hook) the model sees the truth for the observed frames and
         its own predictions afterwards, like the original with sampling switched off.
         """
         flags = self._flags(inputs, sampling_mask, sampling_mode)
-        pred, aux = self.backbone(inputs, flags, self.input_length, with_aux=True)
+        pred, aux = self._run_backbone(inputs, flags, True, actions)
         return {'loss_rec': F.mse_loss(pred, inputs[:, 1:]), **aux}
 
-    def predict(self, inputs: torch.Tensor, data_samples=None) -> List[dict]:
-        """One dict per clip: ``pred`` and ``gt`` [T_out, C, H, W] (pred not clipped), ``input``."""
+    def predict(self, inputs: torch.Tensor, data_samples=None,
+                actions: Optional[torch.Tensor] = None) -> List[dict]:
+        """One dict per clip: ``pred`` and ``gt`` [T_out, C, H, W] (pred not clipped), ``input``,
+        and the clip's ``actions`` [T, A] when the batch has them (for pictures)."""
         pred = self.predict_frames(inputs[:, :self.input_length],
-                                   inputs.shape[1] - self.input_length, future=inputs)
+                                   inputs.shape[1] - self.input_length, future=inputs,
+                                   actions=actions)
         indices = _sample_indices(data_samples, inputs.shape[0])
-        return [
+        outputs = [
             dict(pred=pred[b], gt=inputs[b, self.input_length:],
                  input=inputs[b, :self.input_length], index=indices[b])
             for b in range(inputs.shape[0])
         ]
+        if actions is not None:
+            for b, output in enumerate(outputs):
+                output['actions'] = actions[b]
+        return outputs
 
     @torch.no_grad()
     def predict_frames(self, observed: torch.Tensor, pred_length: int,
-                       future: Optional[torch.Tensor] = None) -> torch.Tensor:
+                       future: Optional[torch.Tensor] = None,
+                       actions: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Predict ``pred_length`` frames after ``observed`` [B, T_in, C, H, W] -> [B, N, C, H, W].
 
         ``pred_length`` may exceed the length the model was trained for (10->20, 10->40).
+        ``actions`` [B, T_in + pred_length, A] condition an action-conditioned backbone (the
+        action of frame t drives the step t -> t + 1); other backbones ignore them.
         """
         t_in = observed.shape[1]
         if t_in != self.input_length:
@@ -134,7 +162,9 @@ class VideoPredictor(BaseModel):
             pad = observed.new_zeros(observed.shape[0], pred_length, *observed.shape[2:])
             future = torch.cat([observed, pad], dim=1)
         clip = future[:, :t_in + pred_length]
-        pred, _ = self.backbone(clip, None, self.input_length, with_aux=False)
+        if actions is not None:
+            actions = actions[:, :t_in + pred_length]
+        pred, _ = self._run_backbone(clip, None, False, actions)
         return pred[:, t_in - 1:]
 
     def train_step(self, data: Union[dict, tuple, list],
@@ -169,6 +199,8 @@ def reversible_train_step(runner_model, predictor: VideoPredictor, data,
     if not getattr(predictor, 'reverse_input', False):
         return log_vars
     reversed_data = dict(data, inputs=data['inputs'].flip(1))
+    if data.get('actions') is not None:  # the original flips its action channels with the frames
+        reversed_data['actions'] = data['actions'].flip(1)
     with optim_wrapper.optim_context(runner_model):
         losses = runner_model._run_forward(reversed_data, mode='loss')
     parsed, reversed_vars = predictor.parse_losses(losses)

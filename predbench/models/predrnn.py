@@ -175,26 +175,14 @@ class PredRNN(nn.Module):
         return unpatchify(patched, self.patch_size), {}
 
 
-@MODELS.register_module()
-class PredRNNv2(PredRNN):
-    """PredRNN-V2 backbone (Wang et al., TPAMI 2022): PredRNN plus memory decoupling.
+class MemoryDecouplingMixin:
+    """PredRNN-V2's decoupling loss, for any ST-LSTM stack with a 1x1 ``adapter`` and
+    ``num_layers``: the mean over layers and steps of |cos(adapter(delta_c), adapter(delta_m))|,
+    the cosine taken per channel along space, averaged over batch and channels."""
 
-    A shared 1x1 ``adapter`` maps the increments delta_c and delta_m of every layer at every step;
-    the decoupling loss is the mean over layers and steps of |cos(adapter(delta_c),
-    adapter(delta_m))|, the cosine taken per channel along space, averaged over batch and channels.
-
-    Args:
-        decouple_beta: weight of the decoupling loss (0.1 Moving MNIST, 0.01 KTH in the papers).
-        **kwargs: the arguments of :class:`PredRNN`.
-    """
-
-    def __init__(self, *args, decouple_beta: float = 0.1, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.decouple_beta = float(decouple_beta)
-        self.adapter = nn.Conv2d(self.num_hidden[0], self.num_hidden[0], kernel_size=1,
-                                 stride=1, padding=0, bias=False)
-        if self.channels_last:
-            self.adapter.to(memory_format=torch.channels_last)
+    adapter: nn.Conv2d
+    num_layers: int
+    decouple_beta: float
 
     def decoupling_loss(self, increments: Sequence[Tuple[torch.Tensor, torch.Tensor]]
                         ) -> torch.Tensor:
@@ -221,16 +209,41 @@ class PredRNNv2(PredRNN):
         norm_m = delta_m.norm(dim=2).clamp_min(eps)
         return (dot / (norm_c * norm_m)).abs().mean()
 
+    def decoupling_terms(self, increments: Sequence[Tuple[torch.Tensor, torch.Tensor]],
+                         with_aux: bool) -> Dict[str, torch.Tensor]:
+        """``{'loss_decouple': beta * loss}`` when ``with_aux``, else ``{}``."""
+        if not with_aux:
+            return {}
+        return {'loss_decouple': self.decouple_beta * self.decoupling_loss(increments)}
+
+
+@MODELS.register_module()
+class PredRNNv2(MemoryDecouplingMixin, PredRNN):
+    """PredRNN-V2 backbone (Wang et al., TPAMI 2022): PredRNN plus memory decoupling.
+
+    A shared 1x1 ``adapter`` maps the increments delta_c and delta_m of every layer at every step;
+    the decoupling loss is the mean over layers and steps of |cos(adapter(delta_c),
+    adapter(delta_m))|, the cosine taken per channel along space, averaged over batch and channels.
+
+    Args:
+        decouple_beta: weight of the decoupling loss (0.1 Moving MNIST, 0.01 KTH in the papers).
+        **kwargs: the arguments of :class:`PredRNN`.
+    """
+
+    def __init__(self, *args, decouple_beta: float = 0.1, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.decouple_beta = float(decouple_beta)
+        self.adapter = nn.Conv2d(self.num_hidden[0], self.num_hidden[0], kernel_size=1,
+                                 stride=1, padding=0, bias=False)
+        if self.channels_last:
+            self.adapter.to(memory_format=torch.channels_last)
+
     def forward(self, frames: torch.Tensor, true_flags: Optional[torch.Tensor] = None,
                 input_length: Optional[int] = None, with_aux: bool = True) -> BackboneOutput:
         """Predict frames 1..T-1; with ``with_aux`` also return ``loss_decouple`` (weighted)."""
         patched, increments = self._rollout(frames, true_flags, input_length,
                                             keep_increments=with_aux)
-        aux = {}
-        if with_aux:
-            decouple = self.decoupling_loss(increments)
-            aux['loss_decouple'] = self.decouple_beta * decouple
-        return unpatchify(patched, self.patch_size), aux
+        return unpatchify(patched, self.patch_size), self.decoupling_terms(increments, with_aux)
 
     def increments(self, frames: torch.Tensor, input_length: int
                    ) -> Tuple[torch.Tensor, torch.Tensor]:

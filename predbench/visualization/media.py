@@ -89,3 +89,40 @@ def fit_to_model(frames: np.ndarray, height: int, width: int, channels: int) -> 
                            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
         out.append(frame.reshape(height, width, channels))
     return np.stack(out).transpose(0, 3, 1, 2).astype(np.float32) / 255.0
+
+
+ACTION_FILE_EXTENSIONS = ('.npy', '.csv')
+
+
+def read_actions(path: str) -> np.ndarray:
+    """Actions from a ``.npy`` ([T, A]) or ``.csv`` file (one row per frame, commas; a first line
+    that is not numbers is taken as a header) as float32 [T, A]."""
+    ext = osp.splitext(path)[1].lower()
+    if ext not in ACTION_FILE_EXTENSIONS:
+        raise DataError(f'{path}: actions must be a .npy or .csv file (one row per frame)')
+    if not osp.isfile(path):
+        raise DataError(f'{path} not found: give the actions file (one row per frame)')
+    try:
+        if ext == '.npy':
+            actions = np.load(path, allow_pickle=False)
+        else:
+            with open(path) as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+            if lines and not _is_number_row(lines[0]):
+                lines = lines[1:]
+            actions = np.array([[float(v) for v in line.split(',')] for line in lines])
+    except ValueError as e:
+        raise DataError(f'{path}: cannot be read as numbers ({e}); expected one row of '
+                        f'comma-separated numbers per frame') from e
+    if actions.ndim != 2 or not len(actions) or not np.issubdtype(actions.dtype, np.number):
+        raise DataError(f'{path}: actions must be [T, A] numbers (one row per frame), got '
+                        f'{actions.dtype} {list(actions.shape)}')
+    return actions.astype(np.float32)
+
+
+def _is_number_row(line: str) -> bool:
+    try:
+        [float(v) for v in line.split(',')]
+    except ValueError:
+        return False
+    return True

@@ -3,6 +3,10 @@
 Frames are [T, C, H, W] (C = 1 or 3) or [T, H, W], floats in [0, 1] (clipped here) or uint8,
 numpy or torch. Small frames are enlarged by an integer factor (nearest neighbour) so that a
 16x16 clip stays readable; ``scale`` overrides the automatic factor.
+
+Clips of robot data pass ``actions`` [T, A] (one row per frame, observed then predicted): the
+grid gains a row and the GIF a panel that shows, under or beside each frame, the action that
+leads to it (see :mod:`.actions`). Without ``actions`` the pictures are unchanged.
 """
 import os
 import os.path as osp
@@ -13,6 +17,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from ..utils.errors import DataError
+from .actions import incoming_action_panels
 
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
@@ -25,6 +30,7 @@ BACKGROUND = (255, 255, 255)
 SEPARATOR_COLOR = (150, 150, 150)
 TEXT_COLOR = (0, 0, 0)
 ERROR_COLORMAP = 'inferno'
+ACTION_ROW = 'a(t-1)'  # the row of actions: under frame t, the action that leads to it
 
 
 def to_rgb_frames(frames: ArrayLike, name: str = 'frames') -> np.ndarray:
@@ -65,11 +71,12 @@ def _font() -> ImageFont.ImageFont:
 
 
 def sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: ArrayLike,
-                  scale: Optional[int] = None) -> np.ndarray:
+                  scale: Optional[int] = None, actions: Optional[ArrayLike] = None) -> np.ndarray:
     """The labelled grid as uint8 RGB [H, W, 3]: rows truth, prediction, |error|; columns time.
 
     The observed frames (``input``) sit left of a grey bar, in the truth row; with ``gt=None``
-    there is one row (observed frames, then the prediction).
+    there is one row (observed frames, then the prediction). ``actions`` [T, A] adds a last
+    row: under frame t the action of frame t - 1, which drives the step to frame t.
     """
     pred_rgb = to_rgb_frames(pred, 'pred')
     obs_rgb = to_rgb_frames(input, 'input') if input is not None else pred_rgb[:0]
@@ -87,6 +94,10 @@ def sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: Arr
     else:
         rows = [('pred', list(obs_rgb) + list(pred_rgb))]
     scale = scale or auto_scale(height, width)
+    if actions is not None:
+        panels = incoming_action_panels(actions, len(obs_rgb) + len(pred_rgb), height * scale,
+                                        width * scale)
+        rows.append((ACTION_ROW, panels))
     canvas = _grid_canvas(rows, len(obs_rgb), height * scale, width * scale, scale)
     return np.asarray(canvas)
 
@@ -99,9 +110,10 @@ def save_image(image: np.ndarray, path: str) -> str:
 
 
 def save_sequence_grid(input: Optional[ArrayLike], gt: Optional[ArrayLike], pred: ArrayLike,
-                       path: str, scale: Optional[int] = None) -> str:
+                       path: str, scale: Optional[int] = None,
+                       actions: Optional[ArrayLike] = None) -> str:
     """Write :func:`sequence_grid` as a PNG; returns ``path``."""
-    return save_image(sequence_grid(input, gt, pred, scale), path)
+    return save_image(sequence_grid(input, gt, pred, scale, actions), path)
 
 
 def grid_size(n_obs: int, n_pred: int, n_rows: int, cell_h: int, cell_w: int) -> tuple:
@@ -132,13 +144,20 @@ def _grid_canvas(rows: List[tuple], n_obs: int, cell_h: int, cell_w: int,
         draw.text((2, y + cell_h // 2 - 6), label, fill=TEXT_COLOR, font=font)
         for j, frame in enumerate(frames):
             if frame is not None:
-                canvas.paste(Image.fromarray(_enlarge(frame, scale)), (column_x(j), y))
+                # Action panels are drawn at the enlarged size already.
+                enlarged = frame if frame.shape[:2] == (cell_h, cell_w) else _enlarge(frame, scale)
+                canvas.paste(Image.fromarray(enlarged), (column_x(j), y))
     return canvas
 
 
 def gif_frames(gt: Optional[ArrayLike], pred: ArrayLike, input: Optional[ArrayLike] = None,
-               scale: Optional[int] = None) -> List[Image.Image]:
-    """The GIF's images: truth beside prediction (observed frames first, in both panels)."""
+               scale: Optional[int] = None,
+               actions: Optional[ArrayLike] = None) -> List[Image.Image]:
+    """The GIF's images: truth beside prediction (observed frames first, in both panels).
+
+    ``actions`` [T, A] adds a last panel, ``action in``: the action that leads to the frame shown
+    (the action of the previous frame; blank for the first).
+    """
     pred_rgb = to_rgb_frames(pred, 'pred')
     height, width = pred_rgb.shape[1:3]
     obs_rgb = to_rgb_frames(input, 'input') if input is not None else pred_rgb[:0]
@@ -150,20 +169,28 @@ def gif_frames(gt: Optional[ArrayLike], pred: ArrayLike, input: Optional[ArrayLi
     cell_h, cell_w = height * scale, width * scale
     panels = 1 if gt_rgb is None else 2
     titles = ['prediction'] if gt_rgb is None else ['truth', 'prediction']
-    size = (panels * cell_w + (panels - 1) * SEPARATOR, HEADER_HEIGHT * 2 + cell_h)
+    n_obs, n_pred = len(obs_rgb), len(pred_rgb)
+    action_panels = None
+    if actions is not None:
+        action_panels = incoming_action_panels(actions, n_obs + n_pred, cell_h, cell_w)
+        titles = titles + ['action in']
+    columns = len(titles)
+    size = (columns * cell_w + (columns - 1) * SEPARATOR, HEADER_HEIGHT * 2 + cell_h)
     font = _font()
     images = []
-    n_obs, n_pred = len(obs_rgb), len(pred_rgb)
     for t in range(n_obs + n_pred):
         observed = t < n_obs
         shown = [obs_rgb[t]] * panels if observed else (
             [pred_rgb[t - n_obs]] if gt_rgb is None else [gt_rgb[t - n_obs], pred_rgb[t - n_obs]])
+        shown = [_enlarge(frame, scale) for frame in shown]
+        if action_panels is not None:
+            shown.append(action_panels[t])
         image = Image.new('RGB', size, BACKGROUND)
         draw = ImageDraw.Draw(image)
         for k, (title, frame) in enumerate(zip(titles, shown)):
             x = k * (cell_w + SEPARATOR)
             draw.text((x + 2, 1), title, fill=TEXT_COLOR, font=font)
-            image.paste(Image.fromarray(_enlarge(frame, scale)), (x, HEADER_HEIGHT))
+            image.paste(Image.fromarray(frame), (x, HEADER_HEIGHT))
         status = f'observed {t + 1}/{n_obs}' if observed else f'predicted {t - n_obs + 1}/{n_pred}'
         draw.text((2, HEADER_HEIGHT + cell_h + 1), status, fill=TEXT_COLOR, font=font)
         images.append(image)
@@ -172,12 +199,13 @@ def gif_frames(gt: Optional[ArrayLike], pred: ArrayLike, input: Optional[ArrayLi
 
 def save_sequence_gif(gt: Optional[ArrayLike], pred: ArrayLike, path: str,
                       input: Optional[ArrayLike] = None, fps: float = 4.0,
-                      scale: Optional[int] = None) -> str:
+                      scale: Optional[int] = None, actions: Optional[ArrayLike] = None) -> str:
     """Write a looping GIF of the truth beside the prediction (only the prediction if gt is None).
 
-    With ``input``, the observed frames play first in both panels. Returns ``path``.
+    With ``input``, the observed frames play first in both panels; with ``actions`` [T, A] a
+    panel shows the action leading to each frame. Returns ``path``.
     """
-    images = gif_frames(gt, pred, input, scale)
+    images = gif_frames(gt, pred, input, scale, actions)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:], loop=0,
                    duration=max(20, int(round(1000 / fps))), optimize=False)

@@ -24,7 +24,8 @@ class VideoPredictionVisualizer(Visualizer):
     """Draws what a video predictor did and hands the picture to every vis backend.
 
     ``add_datasample`` draws one clip as a labelled grid: the observed frames, then rows truth,
-    prediction and |error| over the predicted frames (see :func:`sequence_grid`).
+    prediction and |error| over the predicted frames (see :func:`sequence_grid`), and, for
+    clips with ``actions`` (robot data), a row with the action leading to each frame.
     ``add_per_frame_metrics`` draws each metric against the predicted frame index. Both call
     ``add_image(name, image, step)``: the ``LocalVisBackend`` writes
     ``<save_dir>/vis_image/<name>_<step>.png``, ``TensorboardVisBackend`` an image event, W&B
@@ -42,7 +43,8 @@ class VideoPredictionVisualizer(Visualizer):
             name: the image's name in the backends (local file ``<name>_<step>.png``).
             image: the observed frames [T_in, C, H, W]; None: ``data_sample['input']``.
             data_sample: the predictor's output for one clip, a dict (or data element) with
-                ``pred`` [T_out, C, H, W] and ``gt`` (``input`` optional).
+                ``pred`` [T_out, C, H, W] and ``gt`` (``input`` and ``actions`` [T, A]
+                optional).
             draw_gt: draw the truth and |error| rows (needs ``gt``).
             draw_pred: must be True; a grid without the prediction shows nothing predicted.
             show: also show the grid in a window.
@@ -58,7 +60,7 @@ class VideoPredictionVisualizer(Visualizer):
             raise DataError(f'add_datasample({name!r}): the data sample has no "pred" frames')
         observed = image if image is not None else _field(data_sample, 'input')
         gt = _field(data_sample, 'gt') if draw_gt else None
-        grid = sequence_grid(observed, gt, pred)
+        grid = sequence_grid(observed, gt, pred, actions=_field(data_sample, 'actions'))
         if show:
             self.show(grid, win_name=name, wait_time=wait_time)
         if out_file is not None:

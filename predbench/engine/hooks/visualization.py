@@ -131,7 +131,8 @@ class PredictionVisualizationHook(Hook):
                                              out_file=out_file)
             if out_dir and self.save_gif:
                 save_sequence_gif(sample['gt'], sample['pred'], osp.join(out_dir, name + '.gif'),
-                                  input=sample.get('input'), fps=self.fps)
+                                  input=sample.get('input'), fps=self.fps,
+                                  actions=sample.get('actions'))
             self._shown += 1
 
 
