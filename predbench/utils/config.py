@@ -37,7 +37,7 @@ def class_of(type_name: Any):
     return None
 
 
-def _accepts_argument(cls, name: str) -> bool:
+def accepts_argument(cls, name: str) -> bool:
     """Whether ``cls(...)`` accepts keyword ``name``, following ``**kwargs`` up the MRO."""
     for klass in inspect.getmro(cls) if inspect.isclass(cls) else [cls]:
         init = klass.__init__ if inspect.isclass(klass) else klass
@@ -49,6 +49,8 @@ def _accepts_argument(cls, name: str) -> bool:
             return True
         if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
             return False
+        if not inspect.isclass(cls):
+            return True  # a function with **kwargs (e.g. a factory) checks them itself
     return False
 
 
@@ -73,7 +75,7 @@ def check_cfg_options(cfg: Config, options: Mapping[str, Any]) -> None:
                 node = node[part]
                 continue
             cls = class_of(node.get('type')) if 'type' in node else None
-            if last and cls is not None and _accepts_argument(cls, part):
+            if last and cls is not None and accepts_argument(cls, part):
                 break
             close = difflib.get_close_matches(part, [str(k) for k in node.keys()], n=3)
             hint = f'; did you mean {" or ".join(close)}?' if close else \

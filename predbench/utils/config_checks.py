@@ -16,7 +16,7 @@ from collections.abc import Mapping as MappingABC
 from collections.abc import Sequence as SequenceABC
 from typing import Any, Iterator, Mapping, Optional, Tuple
 
-from .config import class_of
+from .config import accepts_argument, class_of
 from .errors import ConfigError
 
 _SEQUENCE_ORIGINS = (list, tuple, SequenceABC, typing.Sequence, typing.List, typing.Tuple,
@@ -106,13 +106,33 @@ def check_argument_types(cfg: Mapping, root: str = '') -> None:
         if target is None:
             continue
         hints = _type_hints(target)
+        name = getattr(target, '__name__', str(node['type']))
+        if _built_from_its_arguments(target):
+            unknown = [k for k in node if k not in ('type', '_scope_')
+                       and not accepts_argument(target, k)]
+            if unknown:
+                where = f'{path}.{unknown[0]}' if path else unknown[0]
+                raise ConfigError(
+                    f'{where}: {name} takes no argument {unknown[0]!r} (the config still holds '
+                    f'it from another type?); remove it, e.g. replace the whole dict with '
+                    f'"{path}=dict(_delete_=True, type={name!r}, ...)" or use a config of {name}')
         for key, value in node.items():
             if key == 'type' or key not in hints or _matches(value, hints[key]):
                 continue
-            name = getattr(target, '__name__', str(node['type']))
             where = f'{path}.{key}' if path else key
             raise ConfigError(f'{where}={value!r}: {name} expects {_describe(hints[key])}, got '
                               f'{type(value).__name__}')
+
+
+def _built_from_its_arguments(target: Any) -> bool:
+    """Models, datasets and metrics: built straight from their dict (every key an argument).
+
+    Other dicts (optimizer wrappers, schedulers, hooks of MMEngine) may carry keys that MMEngine
+    consumes before the constructor, so unknown keys are only reported for these.
+    """
+    from .. import registry
+    return any(target in reg.module_dict.values()
+               for reg in (registry.MODELS, registry.DATASETS, registry.METRICS))
 
 
 def _check_int(value: Any, key: str, minimum: int, allowed: Tuple[int, ...] = ()) -> None:

@@ -190,3 +190,10 @@ def test_resume_from_weights_that_are_no_training_checkpoint(tmp_path):
     line = cli_error('train.py', [_tiny_config(tmp_path), '--work-dir', str(tmp_path / 'w'),
                                   '--resume', src])
     assert 'not a training checkpoint' in line and f'load_from={src}' in line
+
+
+def test_switching_a_backbone_type_that_leaves_a_foreign_argument(tmp_path):
+    line = cli_error('train.py', [osp.join(REPO, 'configs', 'predrnn_v2_mmnist.py'),
+                                  '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+                                  'model.backbone.type=PredRNN'])
+    assert "PredRNN takes no argument 'decouple_beta'" in line and '_delete_=True' in line
