@@ -4,5 +4,4 @@ _base_ = [
     '_base_/models/action_cond_predrnn_v2.py', '_base_/datasets/bair.py',
     '_base_/schedules/iter_80k.py', '_base_/default_runtime.py'
 ]
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
 auto_scale_lr = dict(base_batch_size=16)
