@@ -1,13 +1,15 @@
-"""Datasets: Moving MNIST (generated, sprites, fixed test set, original npz) and KTH action.
+"""Datasets: Moving MNIST (generated, sprites, fixed test set, original npz), KTH action, your videos.
 
 Importing this package registers the datasets ``GeneratedMovingMNIST``, ``MovingDigits``,
 ``MovingMNISTTestSeq``, ``MovingMNISTNpz`` (and the ``MovingMNIST`` factory that picks one of them
-by ``source``), ``KTHAction``, and the training sampler ``ResumableInfiniteSampler``.
+by ``source``), ``KTHAction``, ``VideoFolder`` (a folder of your own videos), and the training
+sampler ``ResumableInfiniteSampler``.
 """
 from .kth import KTHAction
 from .moving_mnist import (GeneratedMovingMNIST, MovingDigits, MovingMNIST, MovingMNISTBase,
                            MovingMNISTNpz, MovingMNISTTestSeq)
 from .samplers import ResumableInfiniteSampler
+from .video_folder import VideoFolder
 
 __all__ = ['KTHAction', 'GeneratedMovingMNIST', 'MovingDigits', 'MovingMNIST', 'MovingMNISTBase',
-           'MovingMNISTNpz', 'MovingMNISTTestSeq', 'ResumableInfiniteSampler']
+           'MovingMNISTNpz', 'MovingMNISTTestSeq', 'ResumableInfiniteSampler', 'VideoFolder']
