@@ -17,55 +17,16 @@ from predbench.datasets.video_folder_layout import (ratio_counts, split_by_ratio
                                                     window_starts)
 from predbench.utils.errors import ConfigError, DataError
 from tool_runner import load_tool
+from video_samples import FRAMES, gif_frame, source_frame, write_video_folder
 
 Image = pytest.importorskip('PIL.Image')
-HEIGHT, WIDTH = 70, 90
-FRAMES = {'walk.avi': 45, 'drive.mp4': 30, 'spin.gif': 22, 'cam': 25}
-
-
-def source_frame(t: int, seed: int) -> np.ndarray:
-    """RGB [70, 90, 3]: a horizontal ramp per channel (so a crop position shows) and a square."""
-    x = np.arange(WIDTH, dtype=np.int64)
-    frame = np.empty((HEIGHT, WIDTH, 3), np.uint8)
-    frame[..., 0] = (x * 2 + 10 * seed) % 256
-    frame[..., 1] = (255 - x * 2) % 256
-    frame[..., 2] = 40 * seed + 3 * t
-    frame[20:36, (4 * t) % 60:(4 * t) % 60 + 16] = 250
-    return frame
-
-
-def write_video(path: str, count: int, seed: int, fourcc: str) -> bool:
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), 25, (WIDTH, HEIGHT))
-    if not writer.isOpened():
-        return False
-    for t in range(count):
-        writer.write(cv2.cvtColor(source_frame(t, seed), cv2.COLOR_RGB2BGR))
-    writer.release()
-    return True
-
-
-def gif_frame(t: int) -> np.ndarray:
-    """Few flat colours, so the GIF palette holds them exactly."""
-    frame = np.zeros((HEIGHT, WIDTH, 3), np.uint8)
-    frame[:, :45] = (200, 10 * t, 0)
-    frame[:, 45:] = (0, 0, 255 - 5 * t)
-    return frame
 
 
 @pytest.fixture(scope='module')
 def videos(tmp_path_factory):
     """(folder of videos, whether the MP4 could be written)."""
     root = tmp_path_factory.mktemp('videos')
-    assert write_video(str(root / 'walk.avi'), FRAMES['walk.avi'], 1, 'MJPG')
-    has_mp4 = write_video(str(root / 'drive.mp4'), FRAMES['drive.mp4'], 2, 'mp4v')
-    gif = [Image.fromarray(gif_frame(t)) for t in range(FRAMES['spin.gif'])]
-    gif[0].save(root / 'spin.gif', save_all=True, append_images=gif[1:], duration=40)
-    (root / 'cam').mkdir()
-    for t in range(FRAMES['cam']):  # frame_2 before frame_10: natural order
-        cv2.imwrite(str(root / 'cam' / f'frame_{t}.png'),
-                    cv2.cvtColor(source_frame(t, 3), cv2.COLOR_RGB2BGR))
-    (root / 'README.md').write_text('not a video')
-    return str(root), has_mp4
+    return str(root), write_video_folder(str(root))
 
 
 @pytest.fixture
