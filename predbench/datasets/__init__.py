@@ -1,4 +1,4 @@
-"""Datasets: Moving MNIST (generated, sprites, fixed test set, original npz), KTH action, your videos.
+"""Datasets: Moving MNIST (generated, sprites, test set, original npz), KTH action, your videos.
 
 Importing this package registers the datasets ``GeneratedMovingMNIST``, ``MovingDigits``,
 ``MovingMNISTTestSeq``, ``MovingMNISTNpz`` (and the ``MovingMNIST`` factory that picks one of them

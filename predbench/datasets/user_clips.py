@@ -93,7 +93,7 @@ def _resize(frame: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def resize_frame(frame: np.ndarray, size: Tuple[int, int], keep_aspect: bool) -> np.ndarray:
-    """``frame`` [H0, W0(, C)] at ``size`` (H, W): stretched, or scaled to cover and center-cropped."""
+    """``frame`` [H0, W0(, C)] at ``size`` (H, W): stretched, or scaled to cover and cropped."""
     height, width = size
     if not keep_aspect:
         return _resize(frame, height, width)

@@ -173,7 +173,8 @@ class VideoFolder(Dataset):
         skipped = f', {len(short)} shorter than a window ({_shown(short)})' if short else ''
         _log(f'VideoFolder {self.split}: {len(self)} windows of {self.seq_length} frames '
              f'(frame_step {self.frame_step}, stride {self.stride}) from '
-             f'{len(self.videos)} video(s) ({_shown([v["name"] for v in self.videos])}){skipped}; {how}; '
+             f'{len(self.videos)} video(s) ({_shown([v["name"] for v in self.videos])})'
+             f'{skipped}; {how}; '
              f'{self.options.describe()}, frames in {self.folder}')
 
     def _frames(self, video: int) -> MappedArray:
