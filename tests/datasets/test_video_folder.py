@@ -4,13 +4,18 @@ The folder holds a 90x70 MJPG AVI, a 90x70 MP4 (mp4v, when this OpenCV can write
 GIF and a folder of 90x70 PNG frames. Frames are decoded once into the frame cache through the
 conversion path; the values are checked against OpenCV's resize of the source frames.
 """
+import json
 import os
 import os.path as osp
+import socket
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
+from conftest import REPO_ROOT
 from predbench.datasets import VideoFolder
 from predbench.datasets.video_folder_convert import MANIFEST_NAME, read_manifest
 from predbench.datasets.video_folder_layout import (ratio_counts, split_by_ratio,
@@ -223,3 +228,61 @@ def test_prepare_videos_lists_damaged_files_and_exits_1(videos, tmp_path, capsys
     assert tool.main([str(root), dst, '--workers', '1', '--skip-bad']) == 0
     dataset = VideoFolder(dst, split_ratios=(1, 0, 0), seq_length=10)  # ... unless skipped
     assert dataset.metainfo['videos'] == ['spin.gif']
+
+
+# --- distributed: rank 0 decodes, the other ranks wait and share its result or error ---------
+
+WORKER = r'''
+import json, sys
+import torch.distributed as dist
+rank, port, root, cache, out = sys.argv[1:]
+dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=int(rank),
+                        world_size=2)
+from predbench.datasets import video_folder_convert
+from predbench.datasets import VideoFolder
+from predbench.utils.errors import DataError
+calls = []
+original = video_folder_convert.convert_items
+video_folder_convert.convert_items = lambda *a, **k: calls.append(1) or original(*a, **k)
+try:
+    dataset = VideoFolder(root, seq_length=10, split_ratios=(1, 0, 0), cache_dir=cache)
+    result = dict(windows=len(dataset), first=dataset[0]['inputs'].sum().item())
+except DataError as e:
+    result = dict(error=str(e))
+with open(f'{out}.{rank}', 'w') as f:
+    json.dump(dict(result, conversions=len(calls)), f)
+dist.barrier()
+dist.destroy_process_group()
+'''
+
+
+def run_two_ranks(tmp_path, root, cache):
+    """Build the dataset in 2 gloo processes; what each rank got."""
+    script = tmp_path / 'worker.py'
+    script.write_text(WORKER)
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = str(s.getsockname()[1])
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
+    out = str(tmp_path / 'rank')
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, root, cache, out],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+             for rank in range(2)]
+    logs = [p.communicate(timeout=180)[0].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), '\n'.join(logs)
+    return [json.load(open(f'{out}.{rank}')) for rank in range(2)]
+
+
+def test_under_ddp_rank_0_decodes_and_the_other_rank_shares_its_result_or_error(videos,
+                                                                                 tmp_path):
+    root = tmp_path / 'ddp'
+    root.mkdir()
+    (root / 'spin.gif').write_bytes(open(osp.join(videos[0], 'spin.gif'), 'rb').read())
+    rank0, rank1 = run_two_ranks(tmp_path, str(root), str(tmp_path / 'cache'))
+    assert (rank0['conversions'], rank1['conversions']) == (1, 0)
+    assert rank0['windows'] == rank1['windows'] == 2 and rank0['first'] == rank1['first']
+    data = open(osp.join(videos[0], 'walk.avi'), 'rb').read()
+    (root / 'walk.avi').write_bytes(data[:len(data) // 2])
+    rank0, rank1 = run_two_ranks(tmp_path, str(root), str(tmp_path / 'cache'))
+    assert 'walk.avi' in rank0['error'] and rank1['error'] == rank0['error']
+    assert rank1['conversions'] == 0
