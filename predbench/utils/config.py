@@ -11,7 +11,8 @@ Two settings are stated once and flow where they are needed (:func:`load_config`
   dataset of every dataloader at ``DIR`` (:func:`apply_data_root`);
 * the frame shape: the backbone's ``img_size`` / ``img_channel`` come from the datasets'
   ``image_size`` / ``channels`` when the model leaves them out or sets them to None; a value
-  the model states explicitly is kept and must agree (:func:`fill_frame_shape`).
+  the model states explicitly is kept and must agree with what a dataset config states
+  (:func:`fill_frame_shape`).
 """
 import copy
 import difflib
@@ -227,28 +228,30 @@ def _same_frame_value(a: Any, b: Any, square: bool) -> bool:
     return _frame_value(a) == _frame_value(b)
 
 
-def _dataset_frame_values(cfg: Any, key: str) -> List[Tuple[str, Any]]:
-    """(where, value) of ``key`` for every dataset that states it or has it with a default."""
-    found = []
+def _dataset_frame_values(cfg: Any, key: str) -> Tuple[List[Tuple[str, Any]], List[Any]]:
+    """(``(where, value)`` of every dataset that states ``key``, the constructor defaults of
+    those that take it without stating it); None values (e.g. each video's own size) left out."""
+    stated, defaults = [], []
     for path, dataset in dataset_configs(cfg):
         cls = class_of(dataset.get('type'))
         if key in dataset:
-            value = dataset[key]
+            if dataset[key] is not None:
+                stated.append((f'{path}.{key}', dataset[key]))
         elif cls is not None and _accepts_argument(cls, key):
-            value = _constructor_default(cls, key)
-        else:
-            continue
-        if value is not None:  # None: each video's own size, not known before decoding
-            found.append((f'{path}.{key}', value))
-    return found
+            default = _constructor_default(cls, key)
+            if default is not None:
+                defaults.append(default)
+    return stated, defaults
 
 
 def fill_frame_shape(cfg: Any) -> None:
     """Give the backbone the datasets' frame shape: ``img_size`` from ``image_size`` and
     ``img_channel`` from ``channels``, where the model leaves them out or sets them to None.
 
-    A value the model states is kept; if it differs from a dataset's, or the datasets differ,
-    a one-line ConfigError names both keys. Configs without a backbone dict are left alone.
+    The value a dataset config states is used, else its constructor's default. A value the
+    model states is kept; if it differs from one a dataset states, or two datasets state
+    different values, a one-line ConfigError names both keys. Configs without a backbone dict
+    are left alone.
     """
     model = cfg.get('model')
     backbone = model.get('backbone') if isinstance(model, Mapping) else None
@@ -261,26 +264,27 @@ def fill_frame_shape(cfg: Any) -> None:
         takes = cls is not None and _accepts_argument(cls, model_key)
         if not takes and backbone.get(model_key) is None:
             continue
-        data = _dataset_frame_values(cfg, data_key)
-        for other, value in data[1:]:
-            first, first_value = data[0]
+        stated, defaults = _dataset_frame_values(cfg, data_key)
+        for other, value in stated[1:]:
+            first, first_value = stated[0]
             if not _same_frame_value(value, first_value, square):
                 raise ConfigError(f'{other}={value!r} differs from {first}={first_value!r}: one '
                                   f'model takes one frame shape; make them equal')
-        stated = backbone.get(model_key)
-        if stated is None:
-            if data:
-                value = data[0][1]
+        model_value = backbone.get(model_key)
+        if model_value is None:
+            values = [v for _, v in stated] + defaults
+            if values:
+                value = values[0]
                 backbone[model_key] = tuple(value) if isinstance(value, (list, tuple)) else value
             elif model_key in backbone:
                 raise ConfigError(f'{where}=None takes the value from the dataset\'s {data_key}, '
                                   f'but no dataloader\'s dataset has one: set {where}')
             continue
-        if data and not _same_frame_value(stated, data[0][1], square):
-            key, value = data[0]
-            raise ConfigError(f'{where}={stated!r} does not match {key}={value!r}: state it once, '
-                              f'in the dataset (set {where}=None to take the dataset\'s), or '
-                              f'make them equal')
+        if stated and not _same_frame_value(model_value, stated[0][1], square):
+            key, value = stated[0]
+            raise ConfigError(f'{where}={model_value!r} does not match {key}={value!r}: state it '
+                              f'once, in the dataset (set {where}=None to take the dataset\'s), '
+                              f'or make them equal')
 
 
 def _unbalanced(text: str) -> bool:
