@@ -27,9 +27,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from predbench.apis import init_model, predict  # noqa: E402
 from predbench.apis.cli import add_cfg_options_argument, run_cli  # noqa: E402
+from predbench.datasets.user_clips import fit_to_model, read_actions, read_clip  # noqa: E402
 from predbench.utils.errors import DataError  # noqa: E402
 from predbench.visualization import save_sequence_gif, save_sequence_grid  # noqa: E402
-from predbench.visualization.media import fit_to_model, read_actions, read_clip  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -57,7 +57,9 @@ def main(argv=None) -> None:
     if len(clip) < need:
         raise DataError(f'{args.input} has {len(clip)} frames; the model observes '
                         f'model.input_length={need} frames')
-    observed = fit_to_model(clip, height, width, model.backbone.img_channel)
+    # Fitted as the model's test data was (VideoFolder's keep_aspect), else stretched.
+    keep_aspect = (model.cfg.get('test_dataloader') or {}).get('dataset', {}).get('keep_aspect')
+    observed = fit_to_model(clip, height, width, model.backbone.img_channel, bool(keep_aspect))
     actions = None
     if args.actions is not None:
         actions = read_actions(args.actions)

@@ -1,7 +1,7 @@
 """Test a trained predictor: per-frame metrics, a JSON report, plots and example pictures.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.npz]
-        [--show-dir DIR] [--cfg-options key=value ...] [--launcher pytorch]
+        [--show-dir DIR] [--data-root DIR] [--cfg-options key=value ...] [--launcher pytorch]
         [--vis-backend tensorboard|wandb|mlflow ...]
 
 Writes ``<work_dir>/test_metrics.json`` and a per-frame plot of each metric; ``--out`` saves the
@@ -15,8 +15,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from predbench.apis.cli import (add_cfg_options_argument, add_launcher_arguments,  # noqa: E402
-                                run_cli)
+from predbench.apis.cli import (add_cfg_options_argument, add_data_root_argument,  # noqa: E402
+                                add_launcher_arguments, run_cli)
 from predbench.engine.checkpoint_io import check_checkpoint_path  # noqa: E402
 from predbench.engine.runner import build_runner  # noqa: E402
 from predbench.utils.config import default_work_dir, load_config  # noqa: E402
@@ -36,6 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-show', type=int, default=8,
                         help='how many test clips --show-dir pictures (default 8)')
     add_cfg_options_argument(parser, 'test_dataloader.batch_size=16')
+    add_data_root_argument(parser)
     add_launcher_arguments(parser)
     add_vis_backend_argument(parser)
     return parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """Train a predictor from a config.
 
     python tools/train.py configs/predrnn_v2_kth.py [--work-dir DIR] [--resume [CKPT]]
-        [--amp] [--seed N] [--cfg-options key=value ...] [--launcher pytorch]
+        [--amp] [--seed N] [--data-root DIR] [--cfg-options key=value ...] [--launcher pytorch]
         [--vis-backend tensorboard|wandb|mlflow ...]
 
 The work dir defaults to work_dirs/<config name>; nothing in it is ever deleted, and a second
@@ -14,8 +14,8 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from predbench.apis.cli import (add_cfg_options_argument, add_launcher_arguments,  # noqa: E402
-                                run_cli)
+from predbench.apis.cli import (add_cfg_options_argument, add_data_root_argument,  # noqa: E402
+                                add_launcher_arguments, run_cli)
 from predbench.engine.amp import apply_amp  # noqa: E402
 from predbench.engine.runner import build_runner  # noqa: E402
 from predbench.utils.config import default_work_dir, load_config  # noqa: E402
@@ -42,6 +42,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='scale the learning rate by (GPUs x batch size) / '
                         'auto_scale_lr.base_batch_size')
     add_cfg_options_argument(parser, 'train_cfg.max_iters=1000')
+    add_data_root_argument(parser)
     add_launcher_arguments(parser)
     add_vis_backend_argument(parser)
     return parser.parse_args(argv)

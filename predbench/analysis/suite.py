@@ -3,7 +3,9 @@
 A suite file is a Python config with ``suite_name``, ``entries`` (each a dict with ``name``,
 ``config``, ``checkpoint`` -- a path, or ``'train'`` to train it first -- and optional
 ``cfg_options``), optional ``cfg_options`` for all entries and optional ``speed`` settings
-(``iters``, ``warmup``, ``amp``, ``enabled``). Each entry's results go to
+(``iters``, ``warmup``, ``amp``, ``enabled``, ``isolated``: each measurement in a spawned
+process, the default; False measures in this process, e.g. for a model defined in a script or
+notebook, which a spawned process would have to re-run to import). Each entry's results go to
 ``<work_dir>/<name>/result.json``; a suite run again skips entries whose result exists, and a
 half-trained entry resumes from its last checkpoint.
 """
@@ -24,7 +26,8 @@ from ..utils.config import load_config
 from ..utils.errors import ConfigError
 
 RESULT_FILE = 'result.json'
-SPEED_DEFAULTS = dict(enabled=True, iters=5, warmup=2, amp=False, device=None, threads=None)
+SPEED_DEFAULTS = dict(enabled=True, iters=5, warmup=2, amp=False, device=None, threads=None,
+                      isolated=True)
 
 
 def load_suite(path: str) -> Config:
@@ -105,7 +108,8 @@ def run_entry(suite: Config, entry: dict, work_dir: str, launcher: str = 'none')
         speed = dict(SPEED_DEFAULTS, **(suite.get('speed', {}) or {}))
         if speed['enabled']:
             kwargs = dict(device=speed['device'], amp=speed['amp'], iters=speed['iters'],
-                          warmup=speed['warmup'], threads=speed['threads'])
+                          warmup=speed['warmup'], threads=speed['threads'],
+                          isolated=speed['isolated'])
             infer = measure_speed(cfg, 'infer', **kwargs)
             result.update(infer_seq_per_s=infer['infer_seq_per_s'],
                           infer_peak_mb=infer['peak_memory_mb'], device=infer['device'],

@@ -11,7 +11,7 @@ import sys
 import traceback
 from typing import Callable
 
-from ..utils.config import CfgOptionsAction
+from ..utils.config import DATA_ROOT_KEY, CfgOptionsAction
 from ..utils.errors import PredBenchError
 
 DEBUG_ENV = 'PREDBENCH_DEBUG'
@@ -59,3 +59,24 @@ def add_launcher_arguments(parser: argparse.ArgumentParser) -> None:
                         help='job launcher for distributed runs')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
                         help=argparse.SUPPRESS)
+
+
+class _DataRootAction(argparse.Action):
+    """``--data-root DIR``: the same as ``--cfg-options data_root=DIR`` (merged into it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        options = dict(getattr(namespace, 'cfg_options', None) or {})
+        options[DATA_ROOT_KEY] = values
+        namespace.cfg_options = options
+        setattr(namespace, self.dest, values)
+
+
+def add_data_root_argument(parser: argparse.ArgumentParser) -> None:
+    """``--data-root DIR``: the data folder of every dataloader (train, val and test).
+
+    Needs the tool's ``--cfg-options`` (:func:`add_cfg_options_argument`); ``load_config``
+    applies it (``utils/config.py`` ``apply_data_root``).
+    """
+    parser.add_argument('--data-root', action=_DataRootAction, default=None, metavar='DIR',
+                        help='data folder of every dataloader (train, val, test), e.g. your '
+                             'videos; the same as --cfg-options data_root=DIR')

@@ -59,6 +59,14 @@ PROGRESS_LINES = 20  # at most this many progress lines per run, plus one per da
 MAX_LISTED = 10  # damaged items named in the final error line
 
 
+class DamagedItemsError(DataError):
+    """Items were damaged: the one-line message lists them; ``report`` says what else happened."""
+
+    def __init__(self, message: str, report: 'ConversionReport'):
+        super().__init__(message)
+        self.report = report
+
+
 class DamagedFileError(DataError):
     """A damaged source file: its ``path``, what is wrong (``reason``), what to do (``advice``)."""
 
@@ -273,11 +281,15 @@ def convert_items(items: Sequence[ConversionItem], convert: Converter, *,
                   check: Optional[Checker] = None, verify: bool = False, workers: int = 1,
                   skip_bad: bool = False, noun: str = 'item',
                   damage_advice: str = 'replace them and run again (finished items are kept)',
-                  log: Callable[[str], None] = print) -> ConversionReport:
+                  log: Callable[[str], None] = print,
+                  progress: Optional[Callable[[int, int], None]] = None) -> ConversionReport:
     """Convert the items that are not done (see the module docstring); what happened.
 
-    Raises a one-line ``DataError`` listing the damaged items (with ``damage_advice``) unless
-    ``skip_bad``, in which case each is a warning. ``verify`` needs ``check``.
+    Raises a one-line :class:`DamagedItemsError` (a ``DataError`` carrying the report) listing
+    the damaged items (with ``damage_advice``) unless ``skip_bad``, in which case each is a
+    warning. ``verify`` needs ``check``. ``progress(done, total)``, when given, is called with 0
+    before the first item to convert and after each (e.g. to draw a progress bar) instead of
+    logging ``[k/n] done`` lines.
     """
     if verify and check is None:
         raise ValueError('verify=True needs a check function')
@@ -296,6 +308,8 @@ def convert_items(items: Sequence[ConversionItem], convert: Converter, *,
         if jobs:
             action = 'check or convert' if verify else 'convert'
             log(f'{len(jobs)} of {_count(len(items), noun)} to {action}')
+            if progress is not None:
+                progress(0, len(jobs))
         if workers > 1 and len(jobs) > 1:
             pool = ProcessPoolExecutor(workers)
         if pool is None:
@@ -305,7 +319,9 @@ def convert_items(items: Sequence[ConversionItem], convert: Converter, *,
             outcomes = (f.result() for f in futures)
         for done, outcome in enumerate(outcomes, 1):
             _tally(report, outcome, skip_bad, log)
-            if done % step == 0 or done == len(jobs):
+            if progress is not None:
+                progress(done, len(jobs))
+            elif done % step == 0 or done == len(jobs):
                 log(f'[{done}/{len(jobs)}] done')
     except OSError as e:
         where = e.filename or 'the output folder'
@@ -318,7 +334,7 @@ def convert_items(items: Sequence[ConversionItem], convert: Converter, *,
             pool.shutdown()
     log(report.summary())
     if report.damaged and not skip_bad:
-        raise DataError(report.damage_line(damage_advice))
+        raise DamagedItemsError(report.damage_line(damage_advice), report)
     return report
 
 

@@ -4,7 +4,8 @@ Everything else it needs comes from MMEngine's extension points: ``SafeCheckpoin
 weights-only checkpoints atomically and never deletes one too early, ``FiniteLossHook`` stops a
 diverging run, ``ResumableIterBasedTrainLoop`` resumes without replaying data. What stays here:
 
-* the run's config is checked before anything is built (``utils/config_checks.py``);
+* the run's config is checked before anything is built (``utils/config_checks.py``), after the
+  backbone's frame shape is taken from the datasets (``utils/config.py`` ``fill_frame_shape``);
 * the work dir must be a writable folder, and a training run holds its lock (``work_dir.py``);
 * every checkpoint is read weights-only and loaded strictly by the one checked loader
   (``weights.py``); a resumed run says which optimizer settings come from the checkpoint and
@@ -21,6 +22,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 
 from ..registry import RUNNERS
+from ..utils.config import fill_frame_shape
 from ..utils.config_checks import check_run_config
 from ..utils.errors import CheckpointError, PredBenchError, WorkDirInUseError
 from .checkpoint_io import find_latest_checkpoint, read_checkpoint, remove_stale_temporaries
@@ -54,6 +56,7 @@ class PredBenchRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg) -> 'PredBenchRunner':
+        fill_frame_shape(cfg)  # a Config made without load_config (e.g. in Python)
         check_run_config(cfg)
         return super().from_cfg(cfg)
 

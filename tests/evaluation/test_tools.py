@@ -49,7 +49,7 @@ def test_predict_tool_writes_gif_png_and_npy_of_the_prediction(tiny_config, tiny
     assert pred.shape == (3, 1, 16, 16) and pred.dtype == np.float32
     assert 0 <= pred.min() and pred.max() <= 1
     # Same numbers as the API on the same resized, grayscale first two frames.
-    from predbench.visualization.media import fit_to_model, read_clip
+    from predbench.datasets.user_clips import fit_to_model, read_clip
     decoded = read_clip(str(gif))  # GIF frames are palette-quantised: compare what it holds
     assert decoded.shape == (4, 30, 40, 3)
     observed = fit_to_model(decoded[:2], 16, 16, 1)
