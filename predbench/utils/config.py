@@ -194,7 +194,7 @@ def apply_data_root(cfg: Any, data_root: str) -> None:
     changed = 0
     for _, dataset in dataset_configs(cfg):
         cls = class_of(dataset.get('type'))
-        if DATA_ROOT_KEY in dataset or cls is None or _accepts_argument(cls, DATA_ROOT_KEY):
+        if DATA_ROOT_KEY in dataset or cls is None or accepts_argument(cls, DATA_ROOT_KEY):
             dataset[DATA_ROOT_KEY] = data_root
             changed += 1
     if not changed:
@@ -239,7 +239,7 @@ def _dataset_frame_values(cfg: Any, key: str) -> Tuple[List[Tuple[str, Any]], Li
         if key in dataset:
             if dataset[key] is not None:
                 stated.append((f'{path}.{key}', dataset[key]))
-        elif cls is not None and _accepts_argument(cls, key):
+        elif cls is not None and accepts_argument(cls, key):
             default = _constructor_default(cls, key)
             if default is not None:
                 defaults.append(default)
@@ -263,7 +263,7 @@ def fill_frame_shape(cfg: Any) -> None:
     for data_key, model_key in FRAME_SHAPE_KEYS:
         where = f'model.backbone.{model_key}'
         square = data_key == 'image_size'
-        takes = cls is not None and _accepts_argument(cls, model_key)
+        takes = cls is not None and accepts_argument(cls, model_key)
         if not takes and backbone.get(model_key) is None:
             continue
         stated, defaults = _dataset_frame_values(cfg, data_key)
