@@ -203,7 +203,8 @@ def test_runner_train_sends_validation_grids(tiny_runner_cfg, tmp_path):
     def cfg(name):
         return tiny_runner_cfg(
             custom_hooks=[dict(type='PredictionVisualizationHook', num_samples=1)],
-            visualizer=visualizer_cfg(), experiment_name=name)
+            visualizer=visualizer_cfg(), experiment_name=name,
+            work_dir=str(tmp_path / name))  # own log dir even within the same second
 
     trained = Runner(**cfg('runner_train'))
     trained.train()
