@@ -100,7 +100,7 @@ class WindowConv3d(nn.Module):
         """[B, C, w or 1, H, W] (1: the same frame at every step) -> [B, O, 1 or w, H, W]."""
         b, c, t, h, w = x.shape
         weight = self.conv3d.weight
-        if self.window == 1 and self.kernel == 1:  # pointwise: per time step, as one 2D conv
+        if self.window == 1 and self.kernel == 1 and self.stride == 1:  # per step, one 2D conv
             out = F.conv2d(x.reshape(b, c, t * h, w), weight.flatten(2, 3))
             return out.unflatten(2, (t, h))
         if t != self.window:

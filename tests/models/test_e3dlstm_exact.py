@@ -9,7 +9,10 @@ import torch
 
 from benchmarks.eager_e3dlstm import (RefE3DLSTM, reference_test_predictions,
                                       reference_training_loss)
+import torch.nn.functional as F
+
 from predbench.models import E3DLSTM, VideoPredictor
+from predbench.models.e3dlstm import WindowConv3d
 from predbench.utils.errors import ConfigError
 
 PAPER = ('paper_attention', 'paper_memory', 'paper_output_gate')
@@ -82,6 +85,20 @@ def test_training_loss_and_gradients_match_openstl(switches, layer_norm, stride)
     for name, param in ours.named_parameters():
         np.testing.assert_allclose(param.grad.numpy(), ref_grads[name].grad.numpy(),
                                    atol=1e-5, rtol=1e-4, err_msg=name)
+
+
+@pytest.mark.parametrize('window,kernel,stride,steps', [
+    (2, 5, 1, 2), (2, 5, 2, 2), (3, 3, 1, 3), (2, 5, 1, 1), (1, 1, 1, 2), (1, 1, 2, 1),
+    (2, 4, 3, 2)])
+def test_window_convolution_is_openstls_conv3d_resized_back(window, kernel, stride, steps):
+    """OpenSTL's tf_Conv3d: Conv3d, then nearest resizing to the input's [T, H, W]. An input of
+    one step stands for the same frame at every step of the window."""
+    conv = WindowConv3d(3, 4, window, kernel, stride)
+    x = torch.rand(2, 3, steps, 9, 7)
+    full = x.expand(2, 3, window, 9, 7) if steps == 1 and window > 1 else x
+    expected = F.interpolate(conv.conv3d(full), size=full.shape[-3:], mode='nearest')
+    got = conv(x)
+    torch.testing.assert_close(got.expand_as(expected), expected, atol=1e-6, rtol=1e-5)
 
 
 def test_state_dict_keys_are_openstls():
