@@ -79,12 +79,25 @@ def check_frames(frames: torch.Tensor, img_channel: int, img_size: Tuple[int, in
         raise ConfigError(f'a clip needs at least 2 frames, got {t}')
 
 
+def autocast_ready(weight: torch.Tensor) -> torch.Tensor:
+    """``weight`` in the autocast dtype when autocast is on (once per clip instead of per call).
+
+    Autocast caches its casts of parameters, not of views of them such as a reshaped kernel: it
+    would cast the kernel at every step and keep every copy for the backward pass.
+    """
+    kind = weight.device.type
+    if torch.is_autocast_enabled(kind):
+        return weight.to(torch.get_autocast_dtype(kind))
+    return weight
+
+
 class WindowConv3d(nn.Module):
     """OpenSTL's ``tf_Conv3d``: a 3D convolution resized (nearest) to its input's [T, H, W].
 
     The kernel is (window, k, k) without temporal padding, so the output has one time step; it
     is returned as [B, O, 1, H, W] and broadcast over the window by the caller. A kernel of
-    (1, 1, 1) is applied to every time step. Both are computed with 2D convolutions.
+    (1, 1, 1) is applied to every time step. Both are computed with 2D convolutions of the
+    kernel from :meth:`kernel2d`.
     """
 
     def __init__(self, in_channels: int, out_channels: int, window: int, kernel: int,
@@ -96,18 +109,26 @@ class WindowConv3d(nn.Module):
         self.conv3d = nn.Conv3d(in_channels, out_channels, (window, kernel, kernel),
                                 stride=stride, padding=(0, kernel // 2, kernel // 2), bias=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    @property
+    def pointwise(self) -> bool:
+        return self.window == 1 and self.kernel == 1 and self.stride == 1
+
+    def kernel2d(self) -> torch.Tensor:
+        """The 3D kernel as a 2D one: [O, C*w, k, k] (channel c*w + s is slice (c, s))."""
+        weight = self.conv3d.weight
+        return weight.flatten(2, 3) if self.pointwise else weight.flatten(1, 2)
+
+    def forward(self, x: torch.Tensor, kernel: Optional[torch.Tensor] = None) -> torch.Tensor:
         """[B, C, w or 1, H, W] (1: the same frame at every step) -> [B, O, 1 or w, H, W]."""
         b, c, t, h, w = x.shape
-        weight = self.conv3d.weight
-        if self.window == 1 and self.kernel == 1 and self.stride == 1:  # per step, one 2D conv
-            out = F.conv2d(x.reshape(b, c, t * h, w), weight.flatten(2, 3))
+        kernel = self.kernel2d() if kernel is None else kernel
+        if self.pointwise:  # every time step, as one 2D convolution
+            out = F.conv2d(x.reshape(b, c, t * h, w), kernel)
             return out.unflatten(2, (t, h))
         if t != self.window:
             x = x.expand(b, c, self.window, h, w)
-        # Channel c*w + s of the stacked frames meets kernel slice (c, s): the 3D sums exactly.
-        out = F.conv2d(x.reshape(b, c * self.window, h, w), weight.flatten(1, 2),
-                       stride=self.stride, padding=self.kernel // 2)
+        out = F.conv2d(x.reshape(b, c * self.window, h, w), kernel, stride=self.stride,
+                       padding=self.kernel // 2)
         if out.shape[-2:] != (h, w):
             out = F.interpolate(out, size=(h, w), mode='nearest')
         return out.unsqueeze(2)
@@ -158,8 +179,16 @@ class Eidetic3DLSTMCell(nn.Module):
         self.conv_new_gm = _conv_block(num_hidden, num_hidden, **block)
         self.conv_last = WindowConv3d(num_hidden * 2, num_hidden, 1, 1, 1)
 
-    def _block(self, block: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        out = block[0](x)
+    def window_kernels(self) -> Dict[str, torch.Tensor]:
+        """The 2D kernels of the cell's convolutions, made once per clip (see autocast_ready)."""
+        convs = dict(conv_x=self.conv_x[0], conv_h=self.conv_h[0], conv_gm=self.conv_gm[0],
+                     conv_new_cell=self.conv_new_cell[0], conv_new_gm=self.conv_new_gm[0],
+                     conv_last=self.conv_last)
+        return {name: autocast_ready(conv.kernel2d()) for name, conv in convs.items()}
+
+    def _block(self, block: nn.Sequential, x: torch.Tensor,
+               kernel: Optional[torch.Tensor]) -> torch.Tensor:
+        out = block[0](x, kernel)
         if len(block) > 1:  # the LayerNorm sees the output repeated over the window
             out = block[1](out.expand(-1, -1, self.window, -1, -1))
         return out
@@ -199,12 +228,16 @@ class Eidetic3DLSTMCell(nn.Module):
         return torch.split(gates, self.num_hidden, dim=1)
 
     def forward(self, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor,
-                memory: Optional[torch.Tensor], history: torch.Tensor
+                memory: Optional[torch.Tensor], history: torch.Tensor,
+                kernels: Optional[Dict[str, torch.Tensor]] = None
                 ) -> Tuple[torch.Tensor, torch.Tensor, Optional[torch.Tensor]]:
-        """One step. ``memory`` None: OpenSTL's (always zero); ``history``: rows of C so far."""
+        """One step. ``memory`` None: OpenSTL's (always zero); ``history``: rows of C so far;
+        ``kernels``: :meth:`window_kernels` of this clip (made here if None)."""
         n = self.num_hidden
-        i_h, g_h, r_h, o_h = torch.split(self._block(self.conv_h, h), n, dim=1)
-        i_x, g_x, r_x, o_x, i_xm, g_xm, f_xm = torch.split(self._block(self.conv_x, x), n, dim=1)
+        k = self.window_kernels() if kernels is None else kernels
+        i_h, g_h, r_h, o_h = torch.split(self._block(self.conv_h, h, k['conv_h']), n, dim=1)
+        i_x, g_x, r_x, o_x, i_xm, g_xm, f_xm = torch.split(
+            self._block(self.conv_x, x, k['conv_x']), n, dim=1)
         i = torch.sigmoid(i_x + i_h)
         r = torch.sigmoid(r_x + r_h)
         g = torch.tanh(g_x + g_h)
@@ -213,7 +246,8 @@ class Eidetic3DLSTMCell(nn.Module):
         if memory is None:
             i_m, f_m, g_m, m_m = self._zero_memory_gates()
         else:
-            i_m, f_m, g_m, m_m = torch.split(self._block(self.conv_gm, memory), n, dim=1)
+            i_m, f_m, g_m, m_m = torch.split(self._block(self.conv_gm, memory, k['conv_gm']), n,
+                                             dim=1)
         i_p = torch.sigmoid(i_xm + i_m)
         f_p = torch.sigmoid(f_xm + f_m + FORGET_BIAS)
         g_p = torch.tanh(g_xm + g_m)
@@ -222,11 +256,11 @@ class Eidetic3DLSTMCell(nn.Module):
         else:
             m_new = f_p * torch.tanh(m_m) + i_p * g_p
 
-        gate = o_x + o_h + self._block(self.conv_new_cell, c_new) + \
-            self._block(self.conv_new_gm, m_new)
+        gate = o_x + o_h + self._block(self.conv_new_cell, c_new, k['conv_new_cell']) + \
+            self._block(self.conv_new_gm, m_new, k['conv_new_gm'])
         o = torch.sigmoid(gate if self.paper_output_gate else torch.tanh(gate))
         mem = torch.cat([c_new, m_new.expand_as(c_new)], dim=1)
-        h_new = torch.tanh(self.conv_last(mem)) * o
+        h_new = torch.tanh(self.conv_last(mem, k['conv_last'])) * o
         return h_new, c_new, (m_new if self.paper_memory else memory)
 
 
@@ -300,10 +334,11 @@ class E3DLSTM(nn.Module):
         self.conv_last = nn.Conv3d(self.num_hidden[-1], self.frame_channel, (w, 1, 1),
                                    stride=(w, 1, 1), padding=0, bias=False)
 
-    def _next_frame(self, h: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def _next_frame(h: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
         """The (w, 1, 1) output convolution of the top layer's h [B, N, w, H, W]."""
         b, n, w, height, width = h.shape
-        return F.conv2d(h.reshape(b, n * w, height, width), self.conv_last.weight.flatten(1, 2))
+        return F.conv2d(h.reshape(b, n * w, height, width), kernel)
 
     def forward(self, frames: torch.Tensor, true_flags: Optional[torch.Tensor] = None,
                 input_length: Optional[int] = None, with_aux: bool = True) -> BackboneOutput:
@@ -321,6 +356,9 @@ class E3DLSTM(nn.Module):
         memory = zeros if self.paper_memory else None
         window = [torch.zeros_like(truth[:, 0])] * (w - 1)
 
+        kernels = [cell.window_kernels() for cell in self.cell_list]
+        last_kernel = autocast_ready(self.conv_last.weight.flatten(1, 2))
+
         predictions, x_gen = [], None
         for t in range(total - 1):
             net = input_at_step(t, truth, x_gen, true_flags, input_length)
@@ -330,8 +368,8 @@ class E3DLSTM(nn.Module):
                 rows = cell.rows(c[i])
                 history[i] = rows if t == 0 else torch.cat([history[i], rows], dim=1)
                 h[i], c[i], memory = cell(x if i == 0 else h[i - 1], h[i], c[i], memory,
-                                          history[i])
-            x_gen = self._next_frame(h[-1])
+                                          history[i], kernels[i])
+            x_gen = self._next_frame(h[-1], last_kernel)
             predictions.append(x_gen)
         pred = unpatchify(torch.stack(predictions, dim=1), self.patch_size)
         aux = {}
