@@ -3,13 +3,16 @@
 FLOPs are multiply-adds (one fused multiply-add counts once, as fvcore, MMEngine and OpenSTL
 count them) of one forward pass at batch 1 over a whole test clip: the observed frames and all
 predicted ones (T-1 recurrent steps). Training-only terms (PredRNN-V2's decoupling adapter) are
-not included.
+not included. Attention computed by ``scaled_dot_product_attention`` (E3D-LSTM's RECALL) counts
+like the two matrix products it replaces (MMEngine's analyzer would skip it).
 """
 import logging
-from typing import Any, Dict, Optional, Tuple
+from math import prod
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
-from mmengine.analysis import get_model_complexity_info
+from mmengine.analysis import FlopAnalyzer
+from mmengine.analysis.jit_handles import get_shape
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
@@ -39,6 +42,12 @@ def example_actions(model: torch.nn.Module, batch: int, total: int,
     return torch.randn(batch, total, int(model.backbone.num_action_ch), device=device)
 
 
+def sdpa_flop_jit(inputs: List[Any], outputs: List[Any]) -> int:
+    """Multiply-adds of softmax(q k^T) v: q [..., L, E], k [..., S, E], v [..., S, Ev]."""
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    return prod(q[:-1]) * k[-2] * (q[-1] + v[-1])
+
+
 def model_complexity(model: torch.nn.Module, clip_shape: Tuple[int, ...]) -> Dict[str, Any]:
     """Parameters and FLOPs (multiply-adds) of ``model`` on one clip of shape (T, C, H, W)."""
     model = model.eval()
@@ -52,12 +61,13 @@ def model_complexity(model: torch.nn.Module, clip_shape: Tuple[int, ...]) -> Dic
     logger.setLevel(logging.ERROR)  # the analyzer warns about every elementwise op it skips
     try:
         with torch.no_grad():
-            info = get_model_complexity_info(model, inputs=inputs, show_table=False,
-                                             show_arch=False)
+            analyzer = FlopAnalyzer(model, inputs=inputs)
+            analyzer.set_op_handle('aten::scaled_dot_product_attention', sdpa_flop_jit)
+            flops = analyzer.total()
     finally:
         logger.setLevel(level)
     params = sum(p.numel() for p in model.parameters())
-    return dict(params=int(params), flops=int(info['flops']), clip_shape=list(clip_shape))
+    return dict(params=int(params), flops=int(flops), clip_shape=list(clip_shape))
 
 
 def config_complexity(cfg: Config, split: str = 'test') -> Dict[str, Any]:

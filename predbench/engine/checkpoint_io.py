@@ -17,6 +17,7 @@ import glob
 import os
 import os.path as osp
 import re
+import types
 from collections import OrderedDict
 from typing import Any, Callable, List, Optional, Union
 
@@ -65,12 +66,16 @@ def describe_os_error(err: OSError) -> str:
     return text
 
 
+FUNCTIONS = (types.FunctionType, types.MethodType, types.BuiltinFunctionType)
+
+
 # -- weights-only form of MMEngine's checkpoint content ----------------------------------------
 def to_weights_only(obj: Any) -> Any:
     """A copy of ``obj`` that ``torch.load(weights_only=True)`` can read.
 
     MMEngine's message hub holds HistoryBuffer objects (their pickles call ``getattr``) and numpy
-    values; they become marked dicts of tensors and Python scalars. Tensors pass unchanged.
+    values; they become marked dicts of tensors and Python scalars. Functions in a dict (a
+    scheduler's state) are left out. Tensors pass unchanged.
     """
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
@@ -82,8 +87,10 @@ def to_weights_only(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, dict):
-        return type(obj)((k, to_weights_only(v)) for k, v in obj.items()) \
-            if type(obj) in (dict, OrderedDict) else {k: to_weights_only(v) for k, v in obj.items()}
+        # A parameter scheduler's function (OneCycleLR's ``anneal_func``) cannot be read back
+        # with weights_only=True; its constructor sets it again, so resuming needs no copy.
+        items = [(k, to_weights_only(v)) for k, v in obj.items() if not isinstance(v, FUNCTIONS)]
+        return type(obj)(items) if type(obj) in (dict, OrderedDict) else dict(items)
     if type(obj) in (list, tuple):
         return type(obj)(to_weights_only(v) for v in obj)
     return obj

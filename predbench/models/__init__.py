@@ -3,6 +3,8 @@ from .action_cond_predrnn import ActionCondPredRNN, ActionCondPredRNNv2
 from .baselines import ConvLSTM, CopyLastFrame
 from .cells import SpatioTemporalLSTMCell
 from .data_preprocessor import VideoDataPreprocessor
+from .e3dlstm import E3DLSTM, Eidetic3DLSTMCell
+from .mau import MAU, MAUCell
 from .patching import patchify, unpatchify
 from .predictor import VideoPredictor, true_flags_from_mask
 from .predrnn import PredRNN, PredRNNv2
@@ -10,5 +12,6 @@ from .predrnn import PredRNN, PredRNNv2
 __all__ = [
     'SpatioTemporalLSTMCell', 'PredRNN', 'PredRNNv2', 'VideoPredictor', 'VideoDataPreprocessor',
     'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame',
-    'ActionConditionedSTLSTMCell', 'ActionCondPredRNN', 'ActionCondPredRNNv2'
+    'ActionConditionedSTLSTMCell', 'ActionCondPredRNN', 'ActionCondPredRNNv2',
+    'E3DLSTM', 'Eidetic3DLSTMCell', 'MAU', 'MAUCell'
 ]

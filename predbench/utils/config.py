@@ -118,7 +118,10 @@ def read_config_file(config: str) -> Config:
     if not osp.isfile(config):
         known = available_configs(osp.join(osp.dirname(osp.dirname(config)) or '.',
                                            'configs')) or available_configs()
-        listing = ', '.join(osp.basename(k) for k in known[:12])
+        names = [osp.basename(k) for k in known]
+        # Name the closest configs first: the listing stops at 12 of a growing number.
+        close = difflib.get_close_matches(osp.basename(config), names, n=3, cutoff=0.6)
+        listing = ', '.join(close + [n for n in names if n not in close][:12 - len(close)])
         raise ConfigError(f'config {config} does not exist' +
                           (f'; available in configs/: {listing}' if listing else ''))
     suffix = osp.splitext(config)[1].lower()

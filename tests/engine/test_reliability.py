@@ -5,7 +5,6 @@ import os
 import os.path as osp
 import signal
 
-import pytest
 import torch
 
 from predbench.engine.checkpoint_io import read_checkpoint
