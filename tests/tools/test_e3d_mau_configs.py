@@ -3,10 +3,11 @@ import os.path as osp
 
 import pytest
 import torch
+from mmengine.config import DictAction
 from mmengine.optim import OptimWrapper
 from mmengine.registry import PARAM_SCHEDULERS
 
-from predbench.engine.checkpoint_io import load_checkpoint_file
+from predbench.engine.checkpoint_io import read_checkpoint
 from predbench.utils.config import load_config
 from tool_runner import REPO, run_test_tool, run_train_tool, tiny_options
 
@@ -15,7 +16,8 @@ CONFIGS = ['e3dlstm_mmnist', 'e3dlstm_kth', 'mau_mmnist', 'mau_kth']
 
 def _next_lr_after_resume(config: str, opts: list, schedulers_state: list) -> float:
     """The lr a resumed run's schedulers set for the next iteration."""
-    cfg = load_config(config, dict(o.split('=', 1) for o in opts))
+    options = {k: DictAction._parse_iterable(v) for k, v in (o.split('=', 1) for o in opts)}
+    cfg = load_config(config, options)
     optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], betas=(0.95, 0.999))
     wrapper = OptimWrapper(optimizer)
     schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=wrapper)) for s in cfg.param_scheduler]
@@ -37,7 +39,7 @@ def test_config_trains_two_iterations_and_tests(name, mmnist_root, kth_root, tmp
     config = osp.join(REPO, 'configs', f'{name}.py')
     run_train_tool([config, '--work-dir', work_dir, '--seed', '0', '--cfg-options', *opts])
     checkpoint = osp.join(work_dir, 'iter_2.pth')
-    ckpt = load_checkpoint_file(checkpoint)  # weights_only=True: schedulers' state included
+    ckpt = read_checkpoint(checkpoint)  # weights_only=True: schedulers' state included
     assert ckpt['meta']['iter'] == 2
     assert ckpt['meta']['sampling']['type'] == 'ScheduledSamplingHook'
     if name.startswith('mau'):
