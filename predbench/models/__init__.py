@@ -1,11 +1,14 @@
 from .baselines import ConvLSTM, CopyLastFrame
 from .cells import SpatioTemporalLSTMCell
 from .data_preprocessor import VideoDataPreprocessor
+from .mim import MIM, MIMN, MIMBlock
 from .patching import patchify, unpatchify
 from .predictor import VideoPredictor, true_flags_from_mask
 from .predrnn import PredRNN, PredRNNv2
+from .predrnnpp import CausalLSTMCell, GradientHighwayUnit, PredRNNpp
 
 __all__ = [
     'SpatioTemporalLSTMCell', 'PredRNN', 'PredRNNv2', 'VideoPredictor', 'VideoDataPreprocessor',
-    'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame'
+    'patchify', 'unpatchify', 'true_flags_from_mask', 'ConvLSTM', 'CopyLastFrame',
+    'CausalLSTMCell', 'GradientHighwayUnit', 'PredRNNpp', 'MIM', 'MIMBlock', 'MIMN'
 ]
