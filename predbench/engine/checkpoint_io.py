@@ -14,6 +14,7 @@ import glob
 import os
 import os.path as osp
 import re
+import types
 from collections import OrderedDict
 from typing import Any, Callable, Optional, Union
 
@@ -47,7 +48,8 @@ def to_weights_only(obj: Any) -> Any:
     """A copy of ``obj`` that ``torch.load(weights_only=True)`` can read.
 
     MMEngine's message hub holds HistoryBuffer objects (their pickles call ``getattr``) and numpy
-    values; they become marked dicts of tensors and Python scalars. Tensors pass unchanged.
+    values; they become marked dicts of tensors and Python scalars. Functions held in a
+    scheduler's state are dropped. Tensors pass unchanged.
     """
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
@@ -59,8 +61,12 @@ def to_weights_only(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, dict):
-        return type(obj)((k, to_weights_only(v)) for k, v in obj.items()) \
-            if type(obj) in (dict, OrderedDict) else {k: to_weights_only(v) for k, v in obj.items()}
+        # Parameter schedulers keep a function in their state (OneCycleLR's ``anneal_func``,
+        # pickled through ``getattr``); building the scheduler from the config sets it again
+        # before a resume loads the state, so it is left out.
+        items = [(k, to_weights_only(v)) for k, v in obj.items()
+                 if not isinstance(v, (types.FunctionType, types.MethodType))]
+        return type(obj)(items) if type(obj) in (dict, OrderedDict) else dict(items)
     if type(obj) in (list, tuple):
         return type(obj)(to_weights_only(v) for v in obj)
     return obj
