@@ -1,4 +1,4 @@
-# PredRNN++ (ICML 2018) with OpenSTL's architecture and curriculum (its configs/mmnist/PredRNNpp.py):
+# PredRNN++ (ICML 2018), architecture and curriculum of OpenSTL's configs/mmnist/PredRNNpp.py:
 # 4 x 128 Causal LSTM layers, 5x5 kernels, patch 4, no LayerNorm, scheduled sampling, one
 # optimizer step per clip (no reverse_input).
 model = dict(
