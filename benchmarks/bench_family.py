@@ -245,6 +245,7 @@ def main(argv=None) -> list:
     variants = ['fp32', 'channels_last', 'bf16']
     if args.compile:
         variants += ['compile'] + (['cudagraphs'] if device.startswith('cuda') else [])
+    torch.set_num_threads(threads)  # (for the header: each measurement sets it in its process)
     print(f'{size["num_hidden"]}, batch {size["batch"]}, {size["img"]}x{size["img"]} patch '
           f'{size["patch"]}, {size["total"]} frames; on {machine()}')
     rows = []

@@ -196,8 +196,8 @@ class MIM(nn.Module):
                  channels_last: bool = False, compile_mode: Optional[str] = None) -> None:
         super().__init__()
         self.num_hidden = equal_widths(
-            num_hidden, 'MIM', 'its spatiotemporal memory passes through every layer and each '
-            'MIM block convolves its input and its own state with the same weights shape')
+            num_hidden, 'MIM', 'its spatiotemporal memory passes through every layer and the '
+            'differential signals pass from each layer to the next')
         self.num_layers = len(self.num_hidden)
         self.img_size = frame_size(img_size)
         self.img_channel = int(img_channel)
