@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from benchmarks import bench_eval, bench_train_step
+from benchmarks import bench_eval, bench_family, bench_train_step
 
 TINY = dict(num_hidden=[8, 8], batch=2, img=16, patch=4, total=6, input_length=3, filter_size=3,
             warmup=0, repeat=1)
@@ -47,3 +47,22 @@ def test_convolution_share_is_part_of_the_profiled_step():
     finally:
         torch.set_num_threads(threads)
     assert 0 < share['conv'] < share['total']
+
+
+@pytest.mark.parametrize('model', ['predrnnpp', 'mim'])
+@pytest.mark.parametrize('variant', ['fp32', 'channels_last'])
+def test_family_benchmark_variants_start_from_the_eager_loss(model, variant):
+    size = dict(TINY, num_hidden=[8, 8])
+    _, eager_loss = bench_family.build(model, size, 'cpu', 'train', 'eager')
+    _, loss = bench_family.build(model, size, 'cpu', 'train', variant)
+    assert loss == pytest.approx(eager_loss, abs=1e-6)
+
+
+def test_family_benchmark_reports_memory_per_clip():
+    threads = torch.get_num_threads()
+    try:  # (it runs in a process of its own in the script: it sets the thread count)
+        eager = bench_family.measure_memory('mim', TINY, 'cpu', 'train', 1, 'eager')
+        ours = bench_family.measure_memory('mim', TINY, 'cpu', 'train', 1, 'fp32')
+    finally:
+        torch.set_num_threads(threads)
+    assert eager['peak_mb'] > 0 and ours['peak_mb'] > 0
