@@ -6,8 +6,7 @@ _base_ = [
 ]
 train_dataloader = dict(batch_size=16)
 lr = 1e-4
-max_iters = 125000
-train_cfg = dict(max_iters=max_iters)
+max_iters = 125000  # the schedule base's length (200 epochs)
 optim_wrapper = dict(optimizer=dict(lr=lr))
 peak_iter = int(0.3 * max_iters) - 1  # where torch's OneCycleLR ends its rising phase
 param_scheduler = [

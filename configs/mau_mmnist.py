@@ -5,10 +5,8 @@ _base_ = [
     '_base_/default_runtime.py'
 ]
 train_dataloader = dict(batch_size=16)
-lr = 1e-3
-max_iters = 125000
-train_cfg = dict(max_iters=max_iters)
-optim_wrapper = dict(optimizer=dict(lr=lr))
+lr = 1e-3  # the schedule base's peak lr
+max_iters = 125000  # the schedule base's length (200 epochs)
 peak_iter = int(0.3 * max_iters) - 1  # where torch's OneCycleLR ends its rising phase
 param_scheduler = [
     dict(type='OneCycleLR', eta_max=lr, total_steps=max_iters, end=max_iters, by_epoch=False),

@@ -8,7 +8,6 @@ _base_ = [
 model = dict(backbone=dict(img_size=(128, 128), patch_size=2))
 train_dataloader = dict(batch_size=16, dataset=dict(seq_length=30))
 train_cfg = dict(max_iters=32500, val_interval=32500)
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(type='OneCycleLR', eta_max=1e-3, total_steps=32500, pct_start=0.3,
          anneal_strategy='cos', div_factor=25, final_div_factor=1e4, by_epoch=False),

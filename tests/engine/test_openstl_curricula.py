@@ -96,7 +96,7 @@ def test_configs_follow_torch_one_cycle_like_openstl(name):
 def test_one_cycle_state_is_saved_weights_only_and_resumes(tmp_path):
     """OneCycleLR keeps its annealing function in its state; checkpoints leave it out, so
     tools/test.py can read them with weights_only=True and a resume continues the schedule."""
-    from predbench.engine.checkpoint_io import load_checkpoint_file, to_weights_only
+    from predbench.engine.checkpoint_io import read_checkpoint, to_weights_only
     cfg = load_config(osp.join(REPO, 'configs', 'mim_kth.py'))
 
     def build():
@@ -113,7 +113,7 @@ def test_one_cycle_state_is_saved_weights_only_and_resumes(tmp_path):
     path = str(tmp_path / 'sched.pth')
     torch.save(to_weights_only({'param_schedulers': [s.state_dict() for s in schedulers],
                                 'optimizer': optimizer.state_dict()}), path)
-    saved = load_checkpoint_file(path, trusted=False)
+    saved = read_checkpoint(path)
     resumed_optimizer, resumed = build()
     resumed_optimizer.load_state_dict(saved['optimizer'])
     for scheduler, state in zip(resumed, saved['param_schedulers']):
