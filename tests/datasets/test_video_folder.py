@@ -7,9 +7,9 @@ conversion path; the values are checked against OpenCV's resize of the source fr
 import json
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
+import tempfile
 
 import cv2
 import numpy as np
@@ -235,9 +235,9 @@ def test_prepare_videos_lists_damaged_files_and_exits_1(videos, tmp_path, capsys
 WORKER = r'''
 import json, sys
 import torch.distributed as dist
-rank, port, root, cache, out = sys.argv[1:]
-dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=int(rank),
-                        world_size=2)
+rank, store, root, cache, out = sys.argv[1:]
+# A file store: no TCP server thread in rank 0 to abort its exit ("terminate called ...").
+dist.init_process_group('gloo', init_method=f'file://{store}', rank=int(rank), world_size=2)
 from predbench.datasets import video_folder_convert
 from predbench.datasets import VideoFolder
 from predbench.utils.errors import DataError
@@ -260,12 +260,10 @@ def run_two_ranks(tmp_path, root, cache):
     """Build the dataset in 2 gloo processes; what each rank got."""
     script = tmp_path / 'worker.py'
     script.write_text(WORKER)
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = str(s.getsockname()[1])
+    store = osp.join(tempfile.mkdtemp(dir=str(tmp_path)), 'store')  # fresh for every call
     env = dict(os.environ, PYTHONPATH=REPO_ROOT, OMP_NUM_THREADS='1')
     out = str(tmp_path / 'rank')
-    procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, root, cache, out],
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), store, root, cache, out],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for rank in range(2)]
     logs = [p.communicate(timeout=180)[0].decode() for p in procs]

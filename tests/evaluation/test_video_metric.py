@@ -4,9 +4,9 @@ import json
 import os
 import os.path as osp
 import shlex
-import socket
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -168,8 +168,9 @@ WORKER = r'''
 import json, math, sys
 import torch
 import torch.distributed as dist
-rank, port, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=2)
+rank, store, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# A file store: no TCP server thread in rank 0 to abort its exit ("terminate called ...").
+dist.init_process_group('gloo', init_method=f'file://{store}', rank=rank, world_size=2)
 from predbench.evaluation import VideoMetric
 from tool_runner import load_tool
 demo_clips = load_tool('analysis/metric_conventions.py').demo_clips
@@ -195,20 +196,14 @@ dist.destroy_process_group()
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     script = tmp_path / 'worker.py'
     script.write_text(WORKER)
     out = tmp_path / 'metrics.json'
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, osp.join(REPO_ROOT, 'tests')]),
                OMP_NUM_THREADS='1')
-    port = str(_free_port())
-    procs = [subprocess.Popen([sys.executable, str(script), str(rank), port, str(out)], env=env,
+    store = osp.join(tempfile.mkdtemp(), 'store')  # outside tmp_path, whose listing is checked
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), store, str(out)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for rank in range(2)]
     logs = [p.communicate(timeout=300)[0].decode() for p in procs]  # slow when CPUs are shared
