@@ -27,7 +27,7 @@ scheduled = [dict(type='ScheduledSamplingHook', stop_iter=3)]
 def _entry(name, backbone, hooks=scheduled):
     """A tiny entry whose backbone replaces the demo's (4 x 4 channels, 3x3 filters)."""
     options = dict(tiny)
-    options['model.backbone'] = dict(_delete_=True, img_size=(64, 64), num_hidden=[4, 4],
+    options['model.backbone'] = dict(_delete_=True, img_size=None, num_hidden=[4, 4],
                                      filter_size=3, **backbone)
     options['custom_hooks'] = hooks
     return dict(name=name, config=demo, checkpoint='train', cfg_options=options)

@@ -28,3 +28,13 @@ def apply_amp(cfg: Config) -> None:
     else:
         wrapper.type = 'AutocastOptimWrapper'
         wrapper.dtype = 'bfloat16'
+
+
+def cpu_computes_bf16() -> bool:
+    """Whether this CPU has bf16 arithmetic in hardware (AVX512-BF16 or AMX-BF16), where bf16
+    autocast pays (docs/performance.md); elsewhere oneDNN emulates it and it may be slower."""
+    try:
+        capability = torch._C._cpu._get_cpu_capability()
+    except AttributeError:  # older torch: no way to ask, so no bf16
+        return False
+    return bool(capability.get('avx512_bf16') or capability.get('amx_bf16'))

@@ -39,7 +39,7 @@ def cli_error(tool: str, argv: list) -> str:
     ('model.backbone.num_hidden=8', ['model.backbone.num_hidden=8', 'expects a list of int']),
     ('train_dataloader.batch_size=0', ['train_dataloader.batch_size=0', 'integer >= 1']),
     ('optim_wrapper.optimizer.lr=-1', ['optim_wrapper.optimizer.lr=-1', '> 0']),
-    ('model.backbone.patch_size=3', ['64x64', 'patch_size=3']),
+    ('model.backbone.patch_size=5', ['48x48', 'patch_size=5']),
 ])
 def test_impossible_config_values(tmp_path, option, fragments):
     line = cli_error('train.py', [DEMO, '--work-dir', str(tmp_path / 'w'), '--cfg-options',

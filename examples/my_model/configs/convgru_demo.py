@@ -4,5 +4,4 @@ _base_ = ['../../../configs/predrnn_v2_demo.py']
 custom_imports = dict(imports=['my_model'], allow_failed_imports=False)
 model = dict(backbone=dict(_delete_=True, type='ConvGRUPredictor', img_channel=1,
                            hidden=[32, 32], kernel=3, stride=4))
-# Plain scheduled sampling, compressed to the demo's 300 iterations.
-custom_hooks = [dict(type='ScheduledSamplingHook', stop_iter=150, changing_rate=1.0 / 150)]
+# The demo's schedule, data and scheduled sampling (fading out over its first 400 iterations).
