@@ -1,6 +1,7 @@
 """A small random-weight stand-in for StyleGAN-V's I3D TorchScript (``i3d_torchscript.pt``).
 
-Same file format (TorchScript) and call: ``net(x, rescale=False, resize=False,
+Same file format (TorchScript, or a state dict of the module registered as ``FakeI3D``) and
+call: ``net(x, rescale=False, resize=False,
 return_features=True)`` with ``x`` [B, 3, T, 224, 224] in [-1, 1] -> [B, 400] logits (the
 softmax of them without ``return_features``). It refuses any other layout or range, so a test
 passing through it also checks what predbench feeds the network.
@@ -42,4 +43,22 @@ def save_fake_i3d(path: str, seed: int = 0) -> str:
     with warnings.catch_warnings():  # TorchScript is deprecated, and the format of the real file
         warnings.simplefilter('ignore', FutureWarning)
         torch.jit.script(FakeI3D().eval()).save(str(path))
+    return str(path)
+
+
+def register_fake_i3d() -> dict:
+    """Register FakeI3D in predbench's MODELS; the ``fvd_arch`` config that builds it."""
+    from predbench.registry import MODELS
+    MODELS.register_module(name='FakeI3D', module=FakeI3D, force=True)
+    return dict(type='FakeI3D')
+
+
+def save_fake_i3d_state_dict(path: str, seed: int = 0, wrap: bool = False) -> str:
+    """Write the state dict of the FakeI3D that ``save_fake_i3d(seed=seed)`` scripts; with
+    ``wrap``, as a training checkpoint of a DDP model (``{'state_dict': {'module.<key>'}}``)."""
+    torch.manual_seed(seed)
+    state_dict = FakeI3D().state_dict()
+    if wrap:
+        state_dict = {'state_dict': {f'module.{k}': v for k, v in state_dict.items()}}
+    torch.save(state_dict, str(path))
     return str(path)

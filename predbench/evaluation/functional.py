@@ -146,8 +146,8 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
                     lpips_net: Optional[nn.Module] = None, lpips_pretrained_backbone: bool = True,
                     device: Optional[Union[str, torch.device]] = None,
                     chunk_size: int = 64, observed: Optional[ArrayLike] = None,
-                    fvd_net: Optional[nn.Module] = None,
-                    fvd_model: Optional[str] = None) -> Dict[str, np.ndarray]:
+                    fvd_net: Optional[nn.Module] = None, fvd_model: Optional[str] = None,
+                    fvd_arch: Optional[dict] = None) -> Dict[str, np.ndarray]:
     """Per-frame metrics ``{name: array [T]}`` of predictions against ground truth.
 
     Args:
@@ -164,7 +164,8 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
         observed: the frames before ``gt`` [B, T_in, C, H, W]: FVD compares whole clips,
             observed + true and observed + predicted frames (without it: the frames given).
         fvd_net: a prebuilt :func:`build_fvd_net` network (for ``'fvd'``; built from
-            ``fvd_model``, a TorchScript file, otherwise; docs/metrics.md).
+            ``fvd_model`` otherwise: a TorchScript file, or with ``fvd_arch``, the ``MODELS``
+            config of its network, a state dict; docs/metrics.md).
     """
     metrics = check_metric_names(metrics)
     conv = get_convention(convention)
@@ -178,7 +179,7 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
     if any(METRIC_TABLE[name].network is not None for name in metrics) and lpips_net is None:
         lpips_net = build_lpips(lpips_pretrained_backbone, device=device)
     if 'fvd' in metrics and fvd_net is None:
-        fvd_net = build_fvd_net(fvd_model, device=device)
+        fvd_net = build_fvd_net(fvd_model, device=device, arch=fvd_arch)
     if observed is not None:
         observed = as_array(observed, 'observed')
         observed = observed[None] if observed.ndim == 4 else observed

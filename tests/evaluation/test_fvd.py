@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from fake_i3d import save_fake_i3d
-from predbench.evaluation import (GaussianMoments, VideoMetric, check_fvd_weights,
+from fake_i3d import FakeI3D, register_fake_i3d, save_fake_i3d, save_fake_i3d_state_dict
+from predbench.evaluation import (GaussianMoments, VideoMetric, build_fvd_net, check_fvd_weights,
                                   check_metric_weights, compute_metrics, frechet_distance)
 from predbench.evaluation.fvd_model import I3D_CHECKPOINT, I3D_URL
 from predbench.utils.errors import CheckpointError, ConfigError, DataError
@@ -198,13 +198,55 @@ def test_a_missing_i3d_file_fails_at_construction_with_one_clear_line(empty_hub)
     VideoMetric(metric_names=['mse', 'ssim'])  # no FVD, no file needed
 
 
-def test_a_file_that_is_not_torchscript_is_a_one_line_checkpoint_error(tmp_path, clips):
-    state_dict = tmp_path / 'i3d_pretrained_400.pt'
-    torch.save({'conv.weight': torch.zeros(1)}, str(state_dict))
-    metric = VideoMetric(metric_names=['fvd'], fvd_model=str(state_dict))
+def test_a_state_dict_without_its_network_is_refused_at_construction(tmp_path):
+    state_dict = save_fake_i3d_state_dict(tmp_path / 'i3d_pretrained_400.pt')
     with pytest.raises(CheckpointError) as err:
-        metric.process({}, outputs(*clips, [0, 1]))
-    assert '\n' not in str(err.value) and 'not a TorchScript file' in str(err.value)
+        VideoMetric(metric_names=['fvd'], fvd_model=state_dict)
+    message = str(err.value)
+    assert '\n' not in message and 'not a TorchScript file' in message and 'fvd_arch' in message
+
+
+# --- a state dict: a registered network, the checked weights loader ------------------------------
+
+class UnsafePickle:
+    """An object whose unpickling would call a function: no weights-only reader accepts it."""
+
+    def __reduce__(self):
+        return (print, ('unpickled',))
+
+
+def test_a_state_dict_loads_into_a_registered_network_and_gives_the_torchscript_value(
+        tmp_path, fake_i3d, clips):
+    arch = register_fake_i3d()
+    observed, pred, gt = clips
+    scripted = float(compute_metrics(pred, gt, ('fvd', ), observed=observed,
+                                     fvd_model=fake_i3d)['fvd'])
+    # The same seeded weights, saved as a plain state dict and as a DDP training checkpoint.
+    for wrap in (False, True):
+        path = save_fake_i3d_state_dict(tmp_path / f'fake_i3d_{wrap}.pth', wrap=wrap)
+        metric = VideoMetric(metric_names=['fvd'], fvd_model=path, fvd_arch=arch, prefix='p')
+        metric.process({}, outputs(observed, pred, gt, range(7)))
+        assert metric.evaluate(7)['p/fvd'] == pytest.approx(scripted, rel=1e-9)
+    assert isinstance(build_fvd_net(path, arch=arch), FakeI3D)
+
+
+def test_a_state_dict_is_read_weights_only_and_checked_key_by_key(tmp_path, fake_i3d):
+    arch = register_fake_i3d()
+    unsafe = tmp_path / 'unsafe.pth'
+    torch.save({'fc.weight': UnsafePickle()}, str(unsafe))
+    wrong = tmp_path / 'wrong.pth'
+    torch.save({'conv.weight': torch.zeros(8, 3, 3, 3, 3)}, str(wrong))
+    for path, fragment in ((unsafe, 'print'), (wrong, 'missing from the checkpoint: conv.bias')):
+        with pytest.raises(CheckpointError) as err:
+            build_fvd_net(str(path), arch=arch)
+        assert '\n' not in str(err.value) and fragment in str(err.value), str(err.value)
+    with pytest.raises(CheckpointError, match='is a TorchScript file.*drop fvd_arch=FakeI3D'):
+        VideoMetric(metric_names=['fvd'], fvd_model=fake_i3d, fvd_arch=arch)
+    with pytest.raises(ConfigError, match='fvd_arch=FakeI3D needs the file of its weights'):
+        VideoMetric(metric_names=['fvd'], fvd_arch=arch)
+    with pytest.raises(ConfigError) as err:
+        VideoMetric(metric_names=['fvd'], fvd_model=str(tmp_path / 'gone.pth'), fvd_arch=arch)
+    assert 'state dict of its network FakeI3D' in str(err.value) and 'gone.pth' in str(err.value)
 
 
 FVD_CONFIG = """

@@ -89,9 +89,11 @@ class VideoMetric(BaseMetric):
         per_frame: also report the per-frame keys.
         lpips_pretrained_backbone: False uses a random AlexNet (tests; no weights needed).
         fvd_model: FVD's I3D TorchScript file (default: ``i3d_torchscript.pt`` in
-            ``torch.hub.get_dir()/checkpoints``; docs/metrics.md says where to get it). FVD
-            compares observed + true with observed + predicted clips: the ``predict`` outputs
-            must carry ``input``.
+            ``torch.hub.get_dir()/checkpoints``; docs/metrics.md says where to get it), or with
+            ``fvd_arch`` a state dict. FVD compares observed + true with observed + predicted
+            clips: the ``predict`` outputs must carry ``input``.
+        fvd_arch: for a state-dict ``fvd_model``: the config of its network, an ``nn.Module``
+            registered in ``MODELS`` called as the I3D file is (``fvd_model.py``).
         out_file: also save every clip's prediction (float16, clipped) and per-sequence values
             of the per-frame metrics, as computed here, to this .npz, streamed to disk batch by
             batch (``prediction_dump.py``; ``tools/test.py --out`` sets it).
@@ -102,7 +104,8 @@ class VideoMetric(BaseMetric):
     def __init__(self, metric_names: Sequence[str] = DEFAULT_METRIC_NAMES,
                  convention: str = 'predbench', thuml_batch_size: Optional[int] = None,
                  per_frame: bool = True, lpips_pretrained_backbone: bool = True,
-                 fvd_model: Optional[str] = None, out_file: Optional[str] = None,
+                 fvd_model: Optional[str] = None, fvd_arch: Optional[dict] = None,
+                 out_file: Optional[str] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, collect_dir=collect_dir)
@@ -122,8 +125,8 @@ class VideoMetric(BaseMetric):
         # missing LPIPS checkpoint stops the run here rather than at the first validation.
         if 'lpips' in self.metrics and self.lpips_pretrained_backbone:
             check_lpips_weights(metric_names=self.metrics)
-        self.fvd_model = fvd_model
-        check_fvd_weights(metric_names=self.metrics, fvd_model=fvd_model)
+        self.fvd_model, self.fvd_arch = fvd_model, fvd_arch
+        check_fvd_weights(metric_names=self.metrics, fvd_model=fvd_model, fvd_arch=fvd_arch)
         self._lpips_net: Optional[torch.nn.Module] = None
         self._fvd_net: Optional[torch.nn.Module] = None
         self._rank_moments: Dict[str, RankMoments] = {}
@@ -141,11 +144,14 @@ class VideoMetric(BaseMetric):
         return self._lpips_net
 
     def _fvd_on(self, device: torch.device) -> Optional[torch.nn.Module]:
-        """FVD's I3D network on ``device``, loaded once (on first use)."""
+        """FVD's I3D network on ``device``, loaded once (on first use) and moved if needed."""
         if 'fvd' not in self.metrics:
             return None
         if self._fvd_net is None:
-            self._fvd_net = build_fvd_net(self.fvd_model, device=device)
+            self._fvd_net = build_fvd_net(self.fvd_model, device=device, arch=self.fvd_arch)
+        elif next(iter(self._fvd_net.parameters()), torch.empty(0, device=device)
+                  ).device != device:
+            self._fvd_net.to(device)
         return self._fvd_net
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
