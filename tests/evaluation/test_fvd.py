@@ -295,3 +295,34 @@ def test_fvd_of_a_trained_models_outputs_runs_through_the_runner(tiny_runner_cfg
                                               prefix='tiny', fvd_model=fake_i3d))
     metrics = Runner(**cfg).test()
     assert np.isfinite(metrics['tiny/fvd']) and metrics['tiny/fvd'] > 0
+
+
+# --- tools/analysis/fvd_sensitivity.py -----------------------------------------------------------
+
+class TinyVideoNet(torch.nn.Module):
+    """A fast stand-in for the tool's random I3D-like network (any frame size)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv3d(3, 4, kernel_size=3, stride=(1, 8, 8), padding=1)
+        self.fc = torch.nn.Linear(4 * 8, 400)
+
+    def forward(self, x, rescale=False, resize=False, return_features=True):
+        return self.fc(F.adaptive_avg_pool3d(torch.relu(self.conv(x)), (2, 2, 2)).flatten(1))
+
+
+def test_the_sensitivity_tool_starts_from_predbenchs_fvd(monkeypatch):
+    tool = load_tool('analysis/fvd_sensitivity.py')
+    net = TinyVideoNet().eval()
+    monkeypatch.setattr(tool, 'RandomI3DLike', lambda: net)
+    tables = tool.main(['--num-sequences', '8'])
+    pred, gt = demo_clips(8, length=20, seed=0)
+    expected = float(compute_metrics(pred[:, 10:], gt[:, 10:], ('fvd', ), observed=gt[:, :10],
+                                     fvd_net=net)['fvd'])
+    for table, row in (('clips', '8'), ('clip', 'observed + predicted (20, predbench)'),
+                       ('resize', 'bilinear 224 (predbench)')):
+        assert tables[table][row] == pytest.approx(expected, rel=1e-9)
+    # Covariances divided by N instead of N - 1: both scaled by 7/8, the distance moves.
+    assert tables['clip']['covariances divided by N (StyleGAN-V)'] != pytest.approx(expected)
+    assert all(np.isfinite(v) and v > 0 for t in tables.values() for v in t.values())

@@ -85,5 +85,5 @@ def main(argv=None) -> Dict[str, Dict[str, float]]:
 
 
 if __name__ == '__main__':
-    from predbench.utils.cli import run_cli
+    from predbench.apis.cli import run_cli
     run_cli(main)
