@@ -121,7 +121,9 @@ def main(argv=None) -> Dict[str, Dict[str, float]]:
     for c in tables['clips']:
         print(f'| {c} | {tables["clips"][c]:.4g} | {tables["clips_floor"][c]:.4g} |')
 
-    quantized = np.floor(whole_pred * 255) / 255  # uint8(x * 255) of the prediction
+    # uint8 frames, rounded as StyleGAN-V's (x * 127.5 + 128) on [-1, 1] does; the observed
+    # frames are uint8 already and stay as they are.
+    quantized = (np.round(whole_pred * 255) / 255).astype(np.float32)
     tables['clip'] = {
         f'observed + predicted ({length}, predbench)': fvd(real, fake),
         f'predicted only ({PREDICTED}, PredBench)': fvd(
