@@ -9,7 +9,9 @@ resize=False, return_features=True)`` with ``x`` [B, 3, T, 224, 224] in [-1, 1],
 
 A state dict (``fvd_model``) needs its network's code: ``fvd_arch`` names an ``nn.Module``
 registered in ``MODELS`` with the same call, and the weights go through predbench's one checked
-loader (``engine/weights.py``: weights-only reading, strict key and shape checks).
+loader (``engine/weights.py``: weights-only reading, strict key and shape checks). The engine
+layer sits above this one (docs/architecture.md), so it installs that loader here when it is
+imported (:func:`use_state_dict_loader`), as every run and ``register_all_modules()`` do.
 
 The file is never downloaded at run time: like LPIPS's AlexNet, a missing file stops a run at
 start-up with one line saying where to get it and where to put it.
@@ -17,17 +19,29 @@ start-up with one line saying where to get it and where to put it.
 import os.path as osp
 import warnings
 import zipfile
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
+from ..registry import MODELS
 from ..utils.errors import CheckpointError, ConfigError
 from .evaluator_config import drop_metric_option, video_metrics_asking_for
 
 I3D_CHECKPOINT = 'i3d_torchscript.pt'
 I3D_URL = 'https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt?dl=1'
 EVALUATOR_KEYS = ('val_evaluator', 'test_evaluator')
+
+#: (module, file, source description) -> None: puts a state dict file into a module, strictly.
+StateDictLoader = Callable[[nn.Module, str, str], Any]
+_state_dict_loader: Optional[StateDictLoader] = None
+
+
+def use_state_dict_loader(loader: StateDictLoader) -> None:
+    """Install the loader that puts ``fvd_arch`` networks' weights in (``predbench.engine``
+    installs its checked ``load_model_weights`` when imported)."""
+    global _state_dict_loader
+    _state_dict_loader = loader
 
 
 def default_fvd_model_path() -> str:
@@ -136,10 +150,12 @@ def build_fvd_net(fvd_model: Optional[str] = None,
             raise CheckpointError(f'cannot load the TorchScript file {path}: '
                                   f'{str(err).strip().splitlines()[0][:120]}') from None
     else:
-        from ..engine.weights import load_model_weights  # engine imports evaluation
-        from ..registry import MODELS
+        if _state_dict_loader is None:
+            raise ConfigError('a state-dict FVD network (fvd_arch) loads through predbench\'s '
+                              'checked weights loader: import predbench.engine first (or call '
+                              'predbench.utils.setup_env.register_all_modules())')
         net = MODELS.build(dict(arch))
-        load_model_weights(net, path, source=f'FVD weights {path}')
+        _state_dict_loader(net, path, f'FVD weights {path}')
         net = net.to(device) if device is not None else net
     net.eval()
     for p in net.parameters():

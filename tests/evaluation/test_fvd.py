@@ -249,6 +249,20 @@ def test_a_state_dict_is_read_weights_only_and_checked_key_by_key(tmp_path, fake
     assert 'state dict of its network FakeI3D' in str(err.value) and 'gone.pth' in str(err.value)
 
 
+def test_the_state_dict_loader_is_the_engines_checked_one(monkeypatch, tmp_path):
+    from predbench.engine.weights import load_model_weights
+    from predbench.evaluation import fvd_model
+    arch, path = register_fake_i3d(), save_fake_i3d_state_dict(tmp_path / 'fake.pth')
+    calls = []
+    monkeypatch.setattr('predbench.engine.weights.load_model_weights',
+                        lambda *args: calls.append(args) or load_model_weights(*args))
+    build_fvd_net(path, arch=arch)
+    assert [(type(c[0]), c[1]) for c in calls] == [(FakeI3D, path)]
+    monkeypatch.setattr(fvd_model, '_state_dict_loader', None)  # predbench.engine not imported
+    with pytest.raises(ConfigError, match='import predbench.engine first'):
+        build_fvd_net(path, arch=arch)
+
+
 FVD_CONFIG = """
 default_scope = 'predbench'
 val_evaluator = dict(type='VideoMetric', metric_names=['mse', 'fvd'], prefix='a')
