@@ -37,7 +37,8 @@ setup(
         'numba>=0.60',
     ],
     extras_require={
-        'dev': ['pytest>=7', 'pytest-timeout>=2.1'],
+        # scipy: tests check the Fréchet distance against scipy.linalg.sqrtm (not a run-time need).
+        'dev': ['pytest>=7', 'pytest-timeout>=2.1', 'scipy>=1.7'],
         # Dashboards for tools/train.py and tools/test.py --vis-backend NAME
         # (pip install 'predbench[tensorboard]'); the tests read TensorBoard event files.
         'tensorboard': ['tensorboard>=2.9'],

@@ -13,6 +13,9 @@ SHARED_MNIST = osp.join(REPO_ROOT, '..', 'shared', 'data', 'mnist')
 
 # Keep CPU tests fast and repeatable on small CI machines.
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+# numpy's OpenBLAS threads spin while they wait: on 2 shared cores a 400x400 eigh (FVD's
+# covariances) takes seconds with 2 threads, 20 ms with 1. Set before numpy is imported.
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
 
 
 @pytest.fixture(autouse=True)

@@ -68,11 +68,11 @@ def main(argv=None) -> dict:
     register_all_modules()
     check_checkpoint_path(args.checkpoint)  # reported before anything is built
     cfg = build_cfg(args)
-    from predbench.evaluation import check_lpips_weights
+    from predbench.evaluation import check_metric_weights
     from predbench.evaluation.evaluator_config import set_out_files
     # --out: the test metric itself writes what it computes (its convention), batch by batch.
     out_files = set_out_files(cfg, args.out, 'test_evaluator') if args.out else []
-    check_lpips_weights(cfg, keys=('test_evaluator',))
+    check_metric_weights(cfg, keys=('test_evaluator',))
     runner = build_runner(cfg)
     # The log shows the summary metrics, then the per-frame table (PerFrameTableLogProcessor).
     metrics = runner.test()

@@ -73,8 +73,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     register_all_modules()
     cfg = build_cfg(args)
-    from predbench.evaluation import check_lpips_weights
-    check_lpips_weights(cfg, keys=('val_evaluator',))
+    from predbench.evaluation import check_metric_weights
+    check_metric_weights(cfg, keys=('val_evaluator',))
     runner = build_runner(cfg)
     runner.train()
 

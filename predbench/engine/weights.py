@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 
+from ..evaluation.fvd_model import use_state_dict_loader
 from ..utils.errors import CheckpointError
 from .checkpoint_io import read_checkpoint
 
@@ -158,3 +159,7 @@ def load_model_weights(model: nn.Module, checkpoint: Union[str, Mapping],
     model.load_state_dict(state_dict, strict=True)
     meta = checkpoint.get('meta', {}) if isinstance(checkpoint, Mapping) else {}
     return LoadedWeights(layout, notes, meta if isinstance(meta, dict) else {}, checkpoint)
+
+
+# FVD's state-dict networks (evaluation/fvd_model.py, a layer below) load through this loader.
+use_state_dict_loader(lambda model, path, source: load_model_weights(model, path, source))

@@ -1,7 +1,8 @@
-"""Per-frame video prediction metrics as plain functions, batched on the device of the data.
+"""Video prediction metrics as plain functions, batched on the device of the data.
 
 Two steps, so that a distributed evaluation can gather small per-sequence values and reduce them
-once: :func:`frame_metrics` turns a batch of clips into one value per sequence and frame,
+once: :func:`frame_metrics` turns a batch of clips into one value per sequence and frame (and,
+for a set-level metric such as FVD, per-clip features whose moments are summed),
 :func:`reduce_frame_metrics` averages those over sequences as a convention prescribes.
 :func:`compute_metrics` chains both for users' own scripts. What each metric computes, per
 backend, is a row of ``metric_table.py``; every input goes through ``inputs.py``'s checks.
@@ -16,9 +17,13 @@ from ..utils.errors import ConfigError, DataError
 from . import ssim_kernel
 from .backend import metric_backend
 from .conventions import Convention, get_convention
-from .inputs import ArrayLike, as_array, as_clips, check_clip_shapes, checked_clips
+from .frechet import GaussianMoments
+from .fvd_model import build_fvd_net
+from .inputs import (ArrayLike, as_array, as_clips, check_clip_shapes, checked_clips,
+                     checked_observed)
 from .lpips_model import build_lpips
-from .metric_table import METRIC_TABLE, SET, ImageBlock, KernelStatistics, check_metric_names
+from .metric_table import (FRAME, METRIC_TABLE, SET, ImageBlock, KernelStatistics,
+                           check_metric_names)
 from .ssim import WIN_SIZE, as_kernel_input, block_length, ssim_constants
 
 
@@ -29,21 +34,27 @@ def _as_convention(convention: Union[str, Convention]) -> Convention:
 def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
                   convention: Union[str, Convention] = 'predbench',
                   lpips_net: Optional[nn.Module] = None,
-                  backend: Optional[str] = None) -> Dict[str, torch.Tensor]:
+                  backend: Optional[str] = None, observed: Optional[ArrayLike] = None,
+                  fvd_net: Optional[nn.Module] = None) -> Dict[str, torch.Tensor]:
     """One value per sequence and predicted frame: ``{name: [B, T] float64}``, on pred's device.
 
     ``pred`` and ``gt`` are [B, T, C, H, W] in [0, 1] (pred not yet clipped; see ``inputs.py``
     for what is accepted); ``lpips_net`` is required when ``metrics`` includes ``'lpips'`` (see
-    :func:`build_lpips`). ``backend`` of the pixel metrics: ``'numba'``, ``'torch'`` or None
-    (see :func:`~.backend.metric_backend`). A set-level metric (``metric_table.py``) comes back
-    as its per-clip statistics [B, ...], which :func:`reduce_frame_metrics` reduces.
+    :func:`build_lpips`), ``fvd_net`` with ``'fvd'`` (:func:`build_fvd_net`). ``backend`` of the
+    pixel metrics: ``'numba'``, ``'torch'`` or None (see :func:`~.backend.metric_backend`).
+    A set-level metric (``metric_table.py``) comes back as its per-clip features [B, G, D],
+    whose :class:`GaussianMoments` :func:`reduce_frame_metrics` reduces; ``observed``
+    [B, T_in, C, H, W] are the frames before ``gt``, which FVD's clips begin with.
     """
     conv = _as_convention(convention)
     metrics = check_metric_names(metrics)
     rows = {name: METRIC_TABLE[name] for name in metrics}
+    nets = {'lpips': lpips_net, 'fvd': fvd_net}
     if lpips_net is None and any(row.network is not None for row in rows.values()):
         raise ConfigError('LPIPS needs an LPIPS network: pass lpips_net=build_lpips()')
     pred, gt = checked_clips(pred, gt)
+    if observed is not None:
+        observed = checked_observed(observed, gt)
     batch, steps = pred.shape[:2]
     images = pred.flatten(0, 1), gt.flatten(0, 1)  # [B*T, C, H, W]
     backend = metric_backend(pred.device, tuple(pred.shape[-2:]), WIN_SIZE, backend)
@@ -56,11 +67,11 @@ def frame_metrics(pred: ArrayLike, gt: ArrayLike, metrics: Sequence[str],
         out.update(_block_metrics(*images, blocks, conv))
     for name, row in rows.items():
         if row.network is not None:
-            out[name] = row.network(lpips_net, images[0].clamp(0, 1), images[1], conv)
+            out[name] = row.network(nets[name], images[0].clamp(0, 1), images[1], conv)
     values = {name: out[name].reshape(batch, steps) for name in out}
     for name, row in rows.items():
         if row.level == SET:
-            values[name] = row.clip_statistics(pred, gt, conv)
+            values[name] = row.clip_features(nets.get(name), pred, gt, observed, conv)
     return {name: values[name] for name in metrics}
 
 
@@ -95,7 +106,7 @@ def _block_metrics(pred: torch.Tensor, gt: torch.Tensor, metrics: Sequence[str],
     return out
 
 
-def reduce_frame_metrics(values: Dict[str, ArrayLike],
+def reduce_frame_metrics(values: Dict[str, Union[ArrayLike, GaussianMoments]],
                          convention: Union[str, Convention] = 'predbench',
                          thuml_batch_size: Optional[int] = None) -> Dict[str, np.ndarray]:
     """Average per-sequence values ``{name: [N, T]}`` (dataset order) to per-frame ``{name: [T]}``.
@@ -103,18 +114,20 @@ def reduce_frame_metrics(values: Dict[str, ArrayLike],
     Every convention takes the mean over sequences, except that ``'thuml'`` averages PSNR and
     LPIPS per test batch of ``thuml_batch_size`` consecutive sequences, then over batches. That
     differs from the plain mean only when the last batch is partial: it counts as one batch.
-    A set-level metric's per-clip statistics [N, ...] reduce to its one value (a 0-d array).
+    A set-level metric's :class:`GaussianMoments` (or its per-clip features [N, G, D]) reduce to
+    its one value (a 0-d array).
     """
     conv = _as_convention(convention)
     if thuml_batch_size is not None and thuml_batch_size < 1:
         raise ConfigError(f'thuml_batch_size must be >= 1, got {thuml_batch_size}')
     out = {}
     for name, value in values.items():
-        value = np.asarray(torch.as_tensor(value).cpu(), dtype=np.float64)
         row = METRIC_TABLE.get(name)
         if row is not None and row.level == SET:
-            out[name] = np.asarray(row.reduce(value), dtype=np.float64)
+            moments = value if isinstance(value, GaussianMoments) else GaussianMoments.of(value)
+            out[name] = np.asarray(row.reduce(moments), dtype=np.float64)
             continue
+        value = np.asarray(torch.as_tensor(value).cpu(), dtype=np.float64)
         if value.ndim != 2 or value.shape[0] == 0:
             raise DataError(f'{name}: expected per-sequence values [N, T] with N >= 1, got '
                             f'shape {list(value.shape)}')
@@ -132,7 +145,9 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
                     convention: str = 'predbench', thuml_batch_size: Optional[int] = None,
                     lpips_net: Optional[nn.Module] = None, lpips_pretrained_backbone: bool = True,
                     device: Optional[Union[str, torch.device]] = None,
-                    chunk_size: int = 64) -> Dict[str, np.ndarray]:
+                    chunk_size: int = 64, observed: Optional[ArrayLike] = None,
+                    fvd_net: Optional[nn.Module] = None, fvd_model: Optional[str] = None,
+                    fvd_arch: Optional[dict] = None) -> Dict[str, np.ndarray]:
     """Per-frame metrics ``{name: array [T]}`` of predictions against ground truth.
 
     Args:
@@ -146,6 +161,11 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
         lpips_pretrained_backbone: False builds LPIPS on a random AlexNet (plumbing tests).
         device: where to compute (default: pred's device for tensors, else CPU).
         chunk_size: sequences moved to the device at a time (bounds memory).
+        observed: the frames before ``gt`` [B, T_in, C, H, W]: FVD compares whole clips,
+            observed + true and observed + predicted frames (without it: the frames given).
+        fvd_net: a prebuilt :func:`build_fvd_net` network (for ``'fvd'``; built from
+            ``fvd_model`` otherwise: a TorchScript file, or with ``fvd_arch``, the ``MODELS``
+            config of its network, a state dict; docs/metrics.md).
     """
     metrics = check_metric_names(metrics)
     conv = get_convention(convention)
@@ -158,12 +178,25 @@ def compute_metrics(pred: ArrayLike, gt: ArrayLike,
         device = pred.device if torch.is_tensor(pred) else 'cpu'
     if any(METRIC_TABLE[name].network is not None for name in metrics) and lpips_net is None:
         lpips_net = build_lpips(lpips_pretrained_backbone, device=device)
-    parts = {name: [] for name in metrics}
+    if 'fvd' in metrics and fvd_net is None:
+        fvd_net = build_fvd_net(fvd_model, device=device, arch=fvd_arch)
+    if observed is not None:
+        observed = as_array(observed, 'observed')
+        observed = observed[None] if observed.ndim == 4 else observed
+    parts = {name: [] for name in metrics if METRIC_TABLE[name].level == FRAME}
+    moments = {name: [] for name in metrics if METRIC_TABLE[name].level == SET}
     for start in range(0, len(pred), chunk_size):
+        part = slice(start, start + chunk_size)
         values = frame_metrics(
-            as_clips(pred[start:start + chunk_size], 'pred', device),
-            as_clips(gt[start:start + chunk_size], 'gt', device), metrics, conv, lpips_net)
+            as_clips(pred[part], 'pred', device), as_clips(gt[part], 'gt', device), metrics,
+            conv, lpips_net, observed=None if observed is None else as_clips(
+                observed[part], 'observed', device), fvd_net=fvd_net)
         for name, value in values.items():
-            parts[name].append(value.cpu())
-    return reduce_frame_metrics({k: torch.cat(v) for k, v in parts.items()}, conv,
-                                thuml_batch_size)
+            if name in moments:  # summed chunk by chunk: the features are not kept
+                moments[name].append(GaussianMoments.of(value))
+            else:
+                parts[name].append(value.cpu())
+    reduced = reduce_frame_metrics(
+        {**{k: torch.cat(v) for k, v in parts.items()},
+         **{k: GaussianMoments.total_of(v) for k, v in moments.items()}}, conv, thuml_batch_size)
+    return {name: reduced[name] for name in metrics}

@@ -123,3 +123,19 @@ def checked_clips(pred: ArrayLike, gt: ArrayLike,
     check_clip_shapes(pred.shape, gt.shape)
     check_frame_values(pred, gt)
     return pred, gt
+
+
+def checked_observed(observed: ArrayLike, gt: torch.Tensor) -> torch.Tensor:
+    """The observed frames [B, T_in, C, H, W] before ``gt`` (checked by :func:`checked_clips`)
+    as a float tensor on gt's device: the clips, frame size and value rule of ``gt``."""
+    observed = as_clips(observed, 'observed', gt.device)
+    if observed.shape[:1] + observed.shape[2:] != gt.shape[:1] + gt.shape[2:]:
+        raise DataError(f'observed frames {list(observed.shape)} do not match gt '
+                        f'{list(gt.shape)}: they need the same clips, channels and frame size')
+    low, high = (v.item() for v in torch.aminmax(observed.detach()))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise DataError('observed holds NaN or infinite values: the data is broken')
+    if high > 1 + GT_TOLERANCE or low < -GT_TOLERANCE:
+        raise DataError(f'observed frames span [{low:.4g}, {high:.4g}]: frames must be in '
+                        f'[0, 1], as gt')
+    return observed

@@ -9,14 +9,14 @@ import contextlib
 import io
 import os.path as osp
 import warnings
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 
 from ..utils.errors import ConfigError
-from .evaluator_config import video_metric_configs
-from .metric_table import METRIC_NAMES
+from .evaluator_config import drop_metric_option, video_metrics_asking_for
+from .metric_table import DEFAULT_METRIC_NAMES
 
 ALEXNET_CHECKPOINT = 'alexnet-owt-7be5be79.pth'
 ALEXNET_URL = f'https://download.pytorch.org/models/{ALEXNET_CHECKPOINT}'
@@ -34,20 +34,9 @@ def evaluators_using_lpips(cfg: Any, keys: Sequence[str] = EVALUATOR_KEYS
 
     ``cfg`` is an MMEngine Config or a dict; only the evaluators under ``keys`` are read.
     """
-    found = {}
-    for key in keys:
-        for path, metric in video_metric_configs(cfg.get(key), key):
-            names = [str(n) for n in metric.get('metric_names', METRIC_NAMES)]
-            if 'lpips' in names and metric.get('lpips_pretrained_backbone', True):
-                found[path] = [n for n in names if n != 'lpips']
-    return found
-
-
-def lpips_off_option(without_lpips: Mapping[str, Sequence[str]]) -> str:
-    """The ``--cfg-options`` that drops LPIPS from each metric (MMEngine's DictAction syntax)."""
-    items = ' '.join(f'{path}.metric_names="[{",".join(repr(n) for n in names)}]"'
-                     for path, names in without_lpips.items())
-    return f'--cfg-options {items}'
+    return {path: rest
+            for path, (metric, rest) in video_metrics_asking_for(cfg, 'lpips', keys).items()
+            if metric.get('lpips_pretrained_backbone', True)}
 
 
 def check_lpips_weights(cfg: Optional[Any] = None, keys: Sequence[str] = EVALUATOR_KEYS,
@@ -63,11 +52,11 @@ def check_lpips_weights(cfg: Optional[Any] = None, keys: Sequence[str] = EVALUAT
         without_lpips = evaluators_using_lpips(cfg, keys)
         if not without_lpips:
             return None
-        how = f'turn LPIPS off with {lpips_off_option(without_lpips)}'
+        how = f'turn LPIPS off with {drop_metric_option(without_lpips)}'
     else:
-        rest = [n for n in (metric_names or METRIC_NAMES) if n != 'lpips']
+        rest = [n for n in (metric_names or DEFAULT_METRIC_NAMES) if n != 'lpips']
         how = (f'turn LPIPS off by dropping \'lpips\' from the evaluator\'s metric_names, e.g. '
-               f'{lpips_off_option({"test_evaluator": rest})}')
+               f'{drop_metric_option({"test_evaluator": rest})}')
     path = osp.join(alexnet_checkpoint_dir(), ALEXNET_CHECKPOINT)
     if not osp.isfile(path):
         raise ConfigError(

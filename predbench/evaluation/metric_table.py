@@ -1,8 +1,9 @@
 """The metrics predbench computes: one row per metric, saying how each backend computes it.
 
-Every list of metric names (``VideoMetric``'s default, the LPIPS start-up check, the ``--out``
-dump) comes from :data:`METRIC_TABLE`, and ``functional.py`` computes whatever rows it is asked
-for, so adding a metric is adding a row (and the small functions it names).
+Every list of metric names (``VideoMetric``'s default, the start-up checks of LPIPS's and FVD's
+weights, the ``--out`` dump) comes from :data:`METRIC_TABLE`, and ``functional.py`` computes
+whatever rows it is asked for, so adding a metric is adding a row (and the small functions it
+names).
 
 Two levels of metric:
 
@@ -12,20 +13,27 @@ Two levels of metric:
   (``torch``), or with a network on the whole batch (``network``, LPIPS). A row without a
   ``numba`` entry runs on torch under either backend.
 * ``'set'``: one value for the whole evaluated set, e.g. FVD over whole clips. A row gives each
-  clip's statistics (``clip_statistics``, gathered across batches and ranks like the per-frame
-  values) and how they ``reduce`` to one number.
+  clip's feature vectors (``clip_features``, [B, G, D]: G groups such as truth and prediction),
+  whose Gaussian statistics are summed over batches and ranks (``frechet.GaussianMoments``:
+  count, sum, sum of outer products, so no process keeps every clip's features), and how those
+  statistics ``reduce`` to one number.
+
+A row whose computation needs a network (LPIPS's AlexNet, FVD's I3D) receives the network passed
+for its name. Rows with ``default=False`` (FVD: it needs a network file and minutes of CPU) are
+computed only when asked for by name.
 """
 import math
 from functools import cached_property
 from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 import torch.nn as nn
 
 from ..utils.errors import ConfigError, DataError
 from . import ssim_kernel
 from .conventions import Convention
+from .frechet import GaussianMoments, frechet_distance_of
+from .fvd_features import i3d_features
 from .ssim import ssim
 
 FRAME, SET = 'frame', 'set'
@@ -66,7 +74,8 @@ class ImageBlock:
 KernelRule = Callable[[KernelStatistics, Convention], torch.Tensor]
 TorchRule = Callable[[ImageBlock, Convention], torch.Tensor]
 NetworkRule = Callable[[nn.Module, torch.Tensor, torch.Tensor, Convention], torch.Tensor]
-ClipRule = Callable[[torch.Tensor, torch.Tensor, Convention], torch.Tensor]
+SetRule = Callable[[Optional[nn.Module], torch.Tensor, torch.Tensor, Optional[torch.Tensor],
+                    Convention], torch.Tensor]
 
 
 class MetricRow(NamedTuple):
@@ -78,10 +87,13 @@ class MetricRow(NamedTuple):
     torch: Optional[TorchRule] = None
     #: frame level, a network on the whole batch: (net, clipped pred, gt, convention) -> [n].
     network: Optional[NetworkRule] = None
-    #: set level: (pred, gt [B, T, C, H, W], convention) -> per-clip statistics [B, ...].
-    clip_statistics: Optional[ClipRule] = None
-    #: set level: the statistics of every clip [N, ...] -> the metric's one value.
-    reduce: Optional[Callable[[np.ndarray], float]] = None
+    #: set level: (net or None, pred, gt [B, T, C, H, W], observed frames [B, T_in, C, H, W] or
+    #: None, convention) -> per-clip feature vectors [B, G, D].
+    clip_features: Optional[SetRule] = None
+    #: set level: the features' moments over the whole set -> the metric's one value.
+    reduce: Optional[Callable[[GaussianMoments], float]] = None
+    #: computed when no metric names are given (``DEFAULT_METRIC_NAMES``).
+    default: bool = True
 
 
 # --- the computations the rows name ---------------------------------------------------------
@@ -155,6 +167,21 @@ def _lpips(net: nn.Module, pred: torch.Tensor, gt: torch.Tensor,
     return torch.cat(values).to(pred.device)
 
 
+def _fvd_features(net: Optional[nn.Module], pred: torch.Tensor, gt: torch.Tensor,
+                  observed: Optional[torch.Tensor], conv: Convention) -> torch.Tensor:
+    """I3D features per clip [B, 2, 400]: of the true clip, then of the predicted one; each clip
+    is the observed frames (when given) followed by the truth or the clipped prediction."""
+    if net is None:
+        raise ConfigError('FVD needs the I3D network: pass fvd_net=build_fvd_net(PATH)')
+    if pred.shape[2] not in (1, 3):
+        raise DataError(f'FVD needs 1- or 3-channel frames, got {pred.shape[2]} channels')
+    true, predicted = gt, pred.clamp(0, 1)
+    if observed is not None:
+        true, predicted = torch.cat([observed, true], 1), torch.cat([observed, predicted], 1)
+    features = i3d_features(net, torch.cat([true, predicted]))
+    return torch.stack(features.chunk(2), dim=1)
+
+
 # --- the table --------------------------------------------------------------------------------
 
 METRIC_TABLE: Dict[str, MetricRow] = {
@@ -170,9 +197,15 @@ METRIC_TABLE: Dict[str, MetricRow] = {
     'ssim': MetricRow(numba=lambda stats, conv: stats.per_channel[ssim_kernel.SSIM].mean(dim=1),
                       torch=_ssim_torch),
     'lpips': MetricRow(network=_lpips),
+    # FVD (docs/metrics.md): the Fréchet distance between the Gaussians of the I3D features of
+    # the true and of the predicted clips.
+    'fvd': MetricRow(level=SET, clip_features=_fvd_features, reduce=frechet_distance_of,
+                     default=False),
 }
 #: Every metric's name, in the order reports list them.
 METRIC_NAMES = tuple(METRIC_TABLE)
+#: What a VideoMetric computes when no names are given: the rows with ``default=True``.
+DEFAULT_METRIC_NAMES = tuple(name for name, row in METRIC_TABLE.items() if row.default)
 
 
 def check_metric_names(metrics) -> Tuple[str, ...]:

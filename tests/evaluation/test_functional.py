@@ -5,7 +5,7 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from predbench.evaluation import METRIC_NAMES, compute_metrics
+from predbench.evaluation import DEFAULT_METRIC_NAMES, compute_metrics
 from predbench.utils.errors import ConfigError, DataError
 
 
@@ -19,7 +19,7 @@ def _gray3(x: np.ndarray) -> torch.Tensor:
 
 def test_predbench_convention_matches_numpy_skimage_and_lpips(digit_clips, random_lpips):
     pred, gt = digit_clips
-    out = compute_metrics(pred, gt, METRIC_NAMES, 'predbench', lpips_net=random_lpips)
+    out = compute_metrics(pred, gt, DEFAULT_METRIC_NAMES, 'predbench', lpips_net=random_lpips)
     p = np.clip(pred, 0, 1).astype(np.float64)
     g = gt.astype(np.float64)
     n, steps = pred.shape[:2]
@@ -39,8 +39,8 @@ def test_predbench_convention_matches_numpy_skimage_and_lpips(digit_clips, rando
 
 def test_predbench_convention_on_rgb_non_square_frames(rgb_clips, random_lpips):
     pred, gt = rgb_clips
-    out = compute_metrics(torch.from_numpy(pred), torch.from_numpy(gt), METRIC_NAMES,
-                          lpips_net=random_lpips)
+    out = compute_metrics(torch.from_numpy(pred), torch.from_numpy(gt),
+                          DEFAULT_METRIC_NAMES, lpips_net=random_lpips)
     p = np.clip(pred, 0, 1).astype(np.float64)
     ssim = [[structural_similarity(p[i, t], gt[i, t].astype(np.float64), data_range=1,
                                    channel_axis=0) for t in range(2)] for i in range(4)]
@@ -178,10 +178,10 @@ def openstl_metric(pred, true, loss_fn=None):
 
 def test_openstl_convention_reproduces_its_metric_function(digit_clips, random_lpips):
     pred, gt = digit_clips
-    out = compute_metrics(pred, gt, METRIC_NAMES, 'openstl', lpips_net=random_lpips)
+    out = compute_metrics(pred, gt, DEFAULT_METRIC_NAMES, 'openstl', lpips_net=random_lpips)
     for t in range(pred.shape[1]):
         expected = openstl_metric(pred[:, t:t + 1], gt[:, t:t + 1], random_lpips)
-        for name in METRIC_NAMES:
+        for name in DEFAULT_METRIC_NAMES:
             np.testing.assert_allclose(out[name][t], expected[name], rtol=1e-4, atol=1e-6,
                                        err_msg=f'{name} at frame {t + 1}')
     # Its single summary value is our mean over predicted frames.
@@ -221,7 +221,7 @@ def test_unknown_convention_metric_or_shapes_are_one_line_errors(rng_clips):
     with pytest.raises(ConfigError, match='convention must be one of'):
         compute_metrics(pred, gt, convention='pytorch')
     with pytest.raises(ConfigError, match='drawn from'):
-        compute_metrics(pred, gt, metrics=('mse', 'fvd'))
+        compute_metrics(pred, gt, metrics=('mse', 'fid'))
     with pytest.raises(DataError, match='one shape'):
         compute_metrics(pred, gt[..., :4])
     with pytest.raises(DataError, match='1- or 3-channel'):

@@ -7,9 +7,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from predbench.evaluation import (METRIC_NAMES, METRIC_TABLE, MetricRow, VideoMetric,
-                                  compute_metrics, evaluators_using_lpips, frame_metrics,
-                                  metric_backend, ssim)
+from predbench.evaluation import (DEFAULT_METRIC_NAMES, METRIC_NAMES, METRIC_TABLE, MetricRow,
+                                  VideoMetric, compute_metrics, evaluators_using_lpips,
+                                  frame_metrics, metric_backend, ssim)
 from predbench.evaluation.metric_table import SET
 from predbench.utils.errors import ConfigError
 
@@ -18,12 +18,15 @@ backend_module = importlib.import_module('predbench.evaluation.backend')
 
 
 def test_every_list_of_metric_names_is_the_table():
-    assert METRIC_NAMES == tuple(METRIC_TABLE) == ('mse', 'mae', 'psnr', 'ssim', 'lpips')
-    assert inspect.signature(VideoMetric).parameters['metric_names'].default == METRIC_NAMES
+    assert METRIC_NAMES == tuple(METRIC_TABLE) == ('mse', 'mae', 'psnr', 'ssim', 'lpips', 'fvd')
+    # FVD needs a network file and minutes of CPU: computed only when named.
+    assert DEFAULT_METRIC_NAMES == ('mse', 'mae', 'psnr', 'ssim', 'lpips')
+    assert (inspect.signature(VideoMetric).parameters['metric_names'].default
+            == DEFAULT_METRIC_NAMES)
     cfg = Config(dict(test_evaluator=dict(type='VideoMetric', prefix='x',
                                           lpips_pretrained_backbone=True)))
-    # A VideoMetric without metric_names computes the whole table, LPIPS included.
-    assert evaluators_using_lpips(cfg) == {'test_evaluator': list(METRIC_NAMES[:-1])}
+    # A VideoMetric without metric_names computes the default rows, LPIPS included.
+    assert evaluators_using_lpips(cfg) == {'test_evaluator': ['mse', 'mae', 'psnr', 'ssim']}
 
 
 # --- the backend: chosen in one place -----------------------------------------------------------
@@ -90,15 +93,16 @@ def test_a_frame_metric_is_a_row_and_runs_under_either_backend(monkeypatch, rng_
     assert reported['p/max_error_t02'] == pytest.approx(expected[1], rel=1e-6)
 
 
-def _clip_gap(pred, gt, conv):
-    """Per clip: the mean of clipped prediction minus truth (a stand-in for FVD's features)."""
-    return (pred.clamp(0, 1).double() - gt.double()).flatten(1).mean(dim=1)
+def _clip_gap(net, pred, gt, observed, conv):
+    """Per clip, one group of one feature: the mean of clipped prediction minus truth."""
+    return (pred.clamp(0, 1).double() - gt.double()).flatten(1).mean(dim=1)[:, None, None]
 
 
 def test_a_set_level_metric_is_one_value_beside_the_per_frame_ones(monkeypatch, rng_clips):
+    # Its features' moments are summed over batches; it reduces them to one number.
     monkeypatch.setitem(METRIC_TABLE, 'gap',
-                        MetricRow(level=SET, clip_statistics=_clip_gap,
-                                  reduce=lambda stats: abs(float(stats.mean()))))
+                        MetricRow(level=SET, clip_features=_clip_gap,
+                                  reduce=lambda moments: abs(float(moments.mean()[0, 0]))))
     pred, gt = rng_clips(5, (5, 2, 1, 16, 16))
     expected = abs((np.clip(pred, 0, 1).astype(np.float64) - gt).mean())
     metric = VideoMetric(metric_names=['mse', 'gap'], prefix='p')

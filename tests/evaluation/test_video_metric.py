@@ -1,4 +1,5 @@
-"""VideoMetric: keys, values, dataset order, the LPIPS start-up check, and 1 vs 2 processes."""
+"""VideoMetric: keys, values, dataset order, the LPIPS start-up check, and 1 vs 2 processes
+(FVD's moments included)."""
 import argparse
 import json
 import os
@@ -16,9 +17,11 @@ from mmengine.runner import Runner
 
 from predbench.evaluation import VideoMetric, compute_metrics
 from predbench.evaluation import check_lpips_weights, evaluators_using_lpips
+from predbench.evaluation.fvd_model import I3D_CHECKPOINT
 from predbench.evaluation.lpips_model import ALEXNET_CHECKPOINT
 from predbench.registry import METRICS
 from predbench.utils.errors import ConfigError
+from fake_i3d import save_fake_i3d
 from tool_runner import load_tool
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -165,10 +168,10 @@ def test_the_config_aware_check_gives_the_exact_option_that_turns_lpips_off(empt
 # --- distributed: 2 processes give the numbers (and out_file) of 1 ----------------------------
 
 WORKER = r'''
-import json, math, sys
+import json, math, os, sys
 import torch
 import torch.distributed as dist
-rank, store, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rank, store, out, i3d = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 # A file store: no TCP server thread in rank 0 to abort its exit ("terminate called ...").
 dist.init_process_group('gloo', init_method=f'file://{store}', rank=rank, world_size=2)
 from predbench.evaluation import VideoMetric
@@ -181,29 +184,39 @@ shard = (list(range(len(pred))) * 2)[:total][rank::2]
 results = {}
 for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
                      ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
-                                    thuml_batch_size=3, out_file=out[:-5] + '_thuml.npz'))]:
+                                    thuml_batch_size=3, out_file=out[:-5] + '_thuml.npz')),
+                     ('fvd', dict(metric_names=['mse', 'fvd'], fvd_model=i3d))]:
     torch.manual_seed(0)  # the same random LPIPS trunk as the single process
     metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
     for start in range(0, len(shard), 2):
         metric.process({}, [dict(pred=torch.from_numpy(pred[i]), gt=torch.from_numpy(gt[i]),
-                                 index=i) for i in shard[start:start + 2]])
+                                 input=torch.from_numpy(gt[i][:1]), index=i)
+                            for i in shard[start:start + 2]])
     results.update(metric.evaluate(len(pred)))
 if rank == 0:
     with open(out, 'w') as f:
         json.dump(results, f)
 dist.barrier()  # leave together: gloo aborts a process whose peer went away mid-call
 dist.destroy_process_group()
+# Skip the interpreter's teardown: once, in a loaded full-suite run, a worker died with
+# "terminate called without an active exception" and no Python error (a C++ thread destroyed
+# while joinable). A failure before this point still fails the test (exit status, no json).
+sys.stdout.flush()
+os._exit(0)
 '''
 
 
 def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     script = tmp_path / 'worker.py'
     script.write_text(WORKER)
+    # FVD's moments are summed per rank and over ranks, without the padded clip.
+    i3d = save_fake_i3d(tmp_path / I3D_CHECKPOINT)
     out = tmp_path / 'metrics.json'
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO_ROOT, osp.join(REPO_ROOT, 'tests')]),
                OMP_NUM_THREADS='1')
     store = osp.join(tempfile.mkdtemp(), 'store')  # outside tmp_path, whose listing is checked
-    procs = [subprocess.Popen([sys.executable, str(script), str(rank), store, str(out)], env=env,
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), store, str(out), i3d],
+                              env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
              for rank in range(2)]
     logs = [p.communicate(timeout=300)[0].decode() for p in procs]  # slow when CPUs are shared
@@ -215,13 +228,18 @@ def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     for name, kwargs in [('predbench', dict(metric_names=['mse', 'mae', 'psnr', 'ssim', 'lpips'])),
                          ('thuml', dict(metric_names=['psnr', 'ssim', 'lpips'], convention='thuml',
                                         thuml_batch_size=3,
-                                        out_file=str(tmp_path / 'single_thuml.npz')))]:
+                                        out_file=str(tmp_path / 'single_thuml.npz'))),
+                         ('fvd', dict(metric_names=['mse', 'fvd'], fvd_model=i3d))]:
         torch.manual_seed(0)
         metric = VideoMetric(lpips_pretrained_backbone=False, prefix=name, **kwargs)
         single.update(run_metric(metric, pred, gt, [[0, 1], [2, 3], [4, 5], [6]]))
     assert distributed.keys() == single.keys()
     for key, value in single.items():
         assert distributed[key] == pytest.approx(value, rel=1e-6, abs=1e-9), key
+    # Counting the padded clip 0 twice would move FVD by far more than that.
+    padded = compute_metrics(*(np.concatenate([x, x[:1]]) for x in (pred, gt)), ('fvd', ),
+                             observed=np.concatenate([gt[:, :1], gt[:1, :1]]), fvd_model=i3d)
+    assert abs(float(padded['fvd']) / single['fvd/fvd'] - 1) > 1e-3
     # out_file: the ranks' shards assembled in dataset order, the padded clip 0 dropped.
     ddp_dump, single_dump = np.load(tmp_path / 'metrics_thuml.npz'), np.load(
         tmp_path / 'single_thuml.npz')
@@ -231,5 +249,5 @@ def test_two_processes_give_the_numbers_and_the_out_file_of_one(tmp_path):
     for name in ('psnr', 'ssim', 'lpips'):
         assert ddp_dump[name].shape == (7, 3)
         np.testing.assert_allclose(ddp_dump[name], single_dump[name], rtol=1e-6, err_msg=name)
-    assert sorted(os.listdir(tmp_path)) == ['metrics.json', 'metrics_thuml.npz',
+    assert sorted(os.listdir(tmp_path)) == [I3D_CHECKPOINT, 'metrics.json', 'metrics_thuml.npz',
                                             'single_thuml.npz', 'worker.py']

@@ -197,3 +197,32 @@ def test_switching_a_backbone_type_that_leaves_a_foreign_argument(tmp_path):
                                   '--work-dir', str(tmp_path / 'w'), '--cfg-options',
                                   'model.backbone.type=PredRNN'])
     assert "PredRNN takes no argument 'decouple_beta'" in line and '_delete_=True' in line
+
+
+# -- metric networks whose weights are missing ---------------------------------------------------
+@pytest.mark.parametrize('tool,key,metric,fragments', [
+    ('test.py', 'test_evaluator', 'fvd',
+     ['i3d_torchscript.pt', 'https://www.dropbox.com/s/ge9e5ujwgetktms/i3d_torchscript.pt?dl=1',
+      '--cfg-options test_evaluator.fvd_model=PATH',
+      'test_evaluator.metric_names="[\'mse\']"']),
+    ('train.py', 'val_evaluator', 'fvd', ['i3d_torchscript.pt', 'val_evaluator.fvd_model=PATH']),
+    ('test.py', 'test_evaluator', 'lpips',
+     ['alexnet-owt-7be5be79.pth', 'test_evaluator.metric_names="[\'mse\']"']),
+])
+def test_a_missing_metric_network_file_stops_the_tool_before_the_runner(tmp_path, monkeypatch,
+                                                                       tool, key, metric,
+                                                                       fragments):
+    hub = tmp_path / 'hub'  # an empty torch hub: no I3D, no AlexNet
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
+    built = []  # the tools import build_runner when loaded (by cli_error), so patch its source
+    monkeypatch.setattr('predbench.engine.runner.build_runner', built.append)
+    config = tmp_path / 'with_metric.py'
+    config.write_text(f"_base_ = [{_tiny_config(tmp_path)!r}]\n{key} = dict(type='VideoMetric', "
+                      f"metric_names=['mse', {metric!r}], prefix='tiny')\n")
+    argv = [str(config), '--work-dir', str(tmp_path / 'w')]
+    if tool == 'test.py':
+        argv.insert(1, _original(tmp_path))
+    line = cli_error(tool, argv)
+    for fragment in fragments + [str(hub / 'checkpoints')]:
+        assert fragment in line, line
+    assert built == []
