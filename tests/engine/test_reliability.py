@@ -78,7 +78,7 @@ def test_kill_while_a_checkpoint_is_written_keeps_the_previous_one(tmp_path):
                         work_dir, '--resume'])
     log = resumed.stdout + resumed.stderr
     assert 'resumed from' in log and 'iter_2.pth at iteration 2' in log
-    assert "optimizer settings equal the config's (lr=0.001" in log
+    assert "optimizer settings equal the config's (lr=0.003" in log
     assert _checkpoints(work_dir) == ['iter_4.pth'] and _loadable(work_dir, 'iter_4.pth') == 4
     assert not glob.glob(osp.join(work_dir, '.*.tmp'))
 
@@ -155,7 +155,7 @@ def test_divergence_names_a_checkpoint_whose_next_loss_was_finite(tmp_path):
                         '--work-dir', work_dir, '--resume',
                         '--cfg-options', 'optim_wrapper.optimizer.lr=0.0001'])
     log = resumed.stdout + resumed.stderr
-    assert 'iter_2.pth at iteration 2' in log and 'from the config: lr 0.001 -> 0.0001' in log
+    assert 'iter_2.pth at iteration 2' in log and 'from the config: lr 0.003 -> 0.0001' in log
     assert _loadable(work_dir, 'iter_6.pth') == 6
 
 

@@ -100,7 +100,7 @@ def test_test_tool_out_stores_what_the_thuml_metric_reports(demo_checkpoint, tmp
     dump = np.load(f'{out}.npz')
     assert sorted(dump.files) == sorted(['index', 'pred', *NAMES])
     assert dump['index'].tolist() == list(range(5))
-    assert (dump['pred'].shape, dump['pred'].dtype) == ((5, 3, 1, 64, 64), np.float16)
+    assert (dump['pred'].shape, dump['pred'].dtype) == ((5, 3, 1, 48, 48), np.float16)
     for name in NAMES:
         assert (dump[name].shape, dump[name].dtype) == ((5, 3), np.float64)
         np.testing.assert_allclose(dump[name].mean(0), [metrics[f'demo/{name}_t0{t}']

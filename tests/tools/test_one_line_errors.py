@@ -115,7 +115,7 @@ def _original(tmp_path, drop=(), name='model.ckpt-1000'):
 def _tiny_config(tmp_path):
     path = tmp_path / 'tiny.py'
     path.write_text(f"_base_ = [{DEMO!r}]\nmodel = dict(input_length=3, backbone=dict("
-                    f"num_hidden=[4, 4], filter_size=3, img_size=(16, 16)))\n")
+                    f"num_hidden=[4, 4], filter_size=3))\n")
     return str(path)
 
 

@@ -49,8 +49,9 @@ def test_every_suite_entry_builds_and_passes_the_run_checks(suite):
         check_run_config(cfg)
         if suite == 'tiny_cpu':
             model = MODELS.build(cfg.model)
-            clip = torch.rand(1, 6, 1, 64, 64)
-            assert model(clip, mode='tensor').shape == (1, 5, 1, 64, 64), entry['name']
+            size = cfg.train_dataloader.dataset.image_size  # the demo's frames
+            clip = torch.rand(1, 6, 1, size, size)
+            assert model(clip, mode='tensor').shape == (1, 5, 1, size, size), entry['name']
     if suite == 'tiny_cpu':
         types = {e['cfg_options'].get('model.backbone', {}).get('type', 'PredRNNv2')
                  for e in suite_cfg.entries}
