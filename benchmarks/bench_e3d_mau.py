@@ -121,8 +121,7 @@ def _predbench_backbone(model: str, size: dict, variant: str):
 def build_predbench(model: str, size: dict, device: str, mode: str, variant: str):
     """(step closure, loss of the first batch or None) of predbench's implementation."""
     import torch
-    from mmengine.optim import OptimWrapper
-    from predbench.engine.optim_wrapper import AutocastOptimWrapper
+    from benchmarks.common import predictor_step
     from predbench.models import VideoPredictor
 
     def make():
@@ -138,27 +137,11 @@ def build_predbench(model: str, size: dict, device: str, mode: str, variant: str
     frames, flags = _inputs(size)
     clip = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).contiguous().to(device)
     mask = torch.from_numpy(flags).to(device)
-    data = dict(inputs=clip, sampling_mask=mask, sampling_mode='scheduled')
+    step = predictor_step(net, clip, mask, mode, variant, 'scheduled', size['input_length'])
     loss = None
-    if mode == 'train':
-        optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
-        wrapper = (AutocastOptimWrapper(optimizer, dtype='bfloat16') if variant == 'bf16'
-                   else OptimWrapper(optimizer))
-
-        def step():
-            net.train_step(dict(data), wrapper)
-        if variant in ('fp32', 'unfused_attention', 'channels_last'):
-            losses = make()(clip, mode='loss', sampling_mask=mask, sampling_mode='scheduled')
-            loss = float(sum(losses.values()).detach())
-    else:
-        net.eval()
-        autocast = torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
-                                  enabled=variant == 'bf16')
-
-        def step():
-            with torch.no_grad(), autocast:
-                net.predict_frames(clip[:, :size['input_length']],
-                                   size['total'] - size['input_length'])
+    if mode == 'train' and variant in ('fp32', 'unfused_attention', 'channels_last'):
+        losses = make()(clip, mode='loss', sampling_mask=mask, sampling_mode='scheduled')
+        loss = float(sum(losses.values()).detach())
     return step, loss
 
 
@@ -194,24 +177,11 @@ def measure_memory(model: str, size: dict, device: str, mode: str, threads: int,
 def measure_times(model: str, size: dict, device: str, mode: str, threads: int,
                   variants: list) -> dict:
     """Median seconds per step of every variant, timed in turns (robust to machine drift)."""
-    import statistics
-    import time
     import torch
-    from benchmarks.common import sync
+    from benchmarks.common import interleaved_times
     torch.set_num_threads(threads)
     built = {v: build(model, size, device, mode, v) for v in variants}
-    for v, (step, _) in built.items():
-        for _ in range(size['warmup'] + (2 if v == 'compile' else 0)):
-            step()
-    times = {v: [] for v in variants}
-    for _ in range(size['repeat']):
-        for v, (step, _) in built.items():
-            sync(device)
-            start = time.perf_counter()
-            step()
-            sync(device)
-            times[v].append(time.perf_counter() - start)
-    return {v: dict(seconds=statistics.median(t), loss=built[v][1]) for v, t in times.items()}
+    return interleaved_times(built, device, size['warmup'], size['repeat'], compiled=('compile', ))
 
 
 def run_model(model: str, size: dict, device: str, threads: int, compile_: bool) -> list:

@@ -113,29 +113,12 @@ def _predbench_model(model: str, size: dict, device: str, variant: str):
 def build_predbench(model: str, size: dict, device: str, mode: str, variant: str):
     """(step closure, loss of the first batch or None) of predbench's implementation."""
     import torch
-    from mmengine.optim import OptimWrapper
-    from predbench.engine.optim_wrapper import AutocastOptimWrapper
+    from benchmarks.common import predictor_step
     net = _predbench_model(model, size, device, variant)
     frames, flags = _inputs(size)
     clip = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).contiguous().to(device)
     mask = torch.from_numpy(flags).to(device)
-    if mode == 'train':
-        optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
-        wrapper = (AutocastOptimWrapper(optimizer, dtype='bfloat16') if variant == 'bf16'
-                   else OptimWrapper(optimizer))
-        data = dict(inputs=clip, sampling_mask=mask, sampling_mode='scheduled')
-
-        def step():
-            net.train_step(dict(data), wrapper)
-    else:
-        net.eval()
-        autocast = torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
-                                  enabled=variant == 'bf16')
-
-        def step():
-            with torch.no_grad(), autocast:
-                net.predict_frames(clip[:, :size['input_length']],
-                                   size['total'] - size['input_length'])
+    step = predictor_step(net, clip, mask, mode, variant, 'scheduled', size['input_length'])
     loss = None
     if mode == 'train' and variant in ('fp32', 'channels_last'):
         fresh = _predbench_model(model, size, device, variant)
@@ -181,24 +164,11 @@ def measure_memory(model: str, size: dict, device: str, mode: str, threads: int,
 def measure_times(model: str, size: dict, device: str, mode: str, threads: int,
                   variants: list) -> dict:
     """Median seconds per step of every variant, timed in turns (robust to machine drift)."""
-    import statistics
-    import time
     import torch
-    from benchmarks.common import sync
+    from benchmarks.common import interleaved_times
     torch.set_num_threads(threads)
     built = {v: build(model, size, device, mode, v) for v in variants}
-    for v, (step, _) in built.items():
-        for _ in range(size['warmup'] + (2 if v in ('compile', 'cudagraphs') else 0)):
-            step()
-    times = {v: [] for v in variants}
-    for _ in range(size['repeat']):
-        for v, (step, _) in built.items():
-            sync(device)
-            start = time.perf_counter()
-            step()
-            sync(device)
-            times[v].append(time.perf_counter() - start)
-    return {v: dict(seconds=statistics.median(t), loss=built[v][1]) for v, t in times.items()}
+    return interleaved_times(built, device, size['warmup'], size['repeat'])
 
 
 def run_model(model: str, size: dict, device: str, threads: int, variants: list) -> list:

@@ -8,7 +8,7 @@ import os
 import statistics
 import sys
 import time
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import torch
 
@@ -68,3 +68,46 @@ def machine() -> str:
     import platform
     return (f'{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads '
             f'(torch {torch.__version__})')
+
+
+def interleaved_times(built: Dict[str, Tuple[Callable[[], Any], Any]], device: str, warmup: int,
+                      repeat: int, compiled: Sequence[str] = ('compile', 'cudagraphs')
+                      ) -> Dict[str, Dict[str, Any]]:
+    """``{variant: {seconds, loss}}`` for ``built = {variant: (step, loss)}``: the median seconds
+    of ``repeat`` steps, the variants timed in turns (robust to the machine drifting), after
+    ``warmup`` steps each (2 more for ``compiled`` variants, which compile on their first)."""
+    for variant, (step, _) in built.items():
+        for _ in range(warmup + (2 if variant in compiled else 0)):
+            step()
+    times: Dict[str, List[float]] = {variant: [] for variant in built}
+    for _ in range(repeat):
+        for variant, (step, _) in built.items():
+            sync(device)
+            start = time.perf_counter()
+            step()
+            sync(device)
+            times[variant].append(time.perf_counter() - start)
+    return {v: dict(seconds=statistics.median(t), loss=built[v][1]) for v, t in times.items()}
+
+
+def predictor_step(net: torch.nn.Module, clip: torch.Tensor, mask: torch.Tensor, mode: str,
+                   variant: str, sampling_mode: str, input_length: int) -> Callable[[], Any]:
+    """One timed call of a VideoPredictor: a training step (Adam, bf16 autocast for the
+    ``'bf16'`` variant) or, for ``mode='infer'``, a prediction of the frames after
+    ``input_length`` without gradients."""
+    from mmengine.optim import OptimWrapper
+    from predbench.engine.optim_wrapper import AutocastOptimWrapper
+    if mode == 'train':
+        optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+        wrapper = (AutocastOptimWrapper(optimizer, dtype='bfloat16') if variant == 'bf16'
+                   else OptimWrapper(optimizer))
+        data = dict(inputs=clip, sampling_mask=mask, sampling_mode=sampling_mode)
+        return lambda: net.train_step(dict(data), wrapper)
+    net.eval()
+    autocast = torch.autocast(torch.device(clip.device).type, dtype=torch.bfloat16,
+                              enabled=variant == 'bf16')
+
+    def step():
+        with torch.no_grad(), autocast:
+            net.predict_frames(clip[:, :input_length], clip.shape[1] - input_length)
+    return step

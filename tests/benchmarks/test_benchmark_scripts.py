@@ -66,3 +66,16 @@ def test_family_benchmark_reports_memory_per_clip():
     finally:
         torch.set_num_threads(threads)
     assert eager['peak_mb'] > 0 and ours['peak_mb'] > 0
+
+
+@pytest.mark.parametrize('mode', ['train', 'infer'])
+def test_timed_turns_give_every_variant_a_time_and_the_training_losses(mode):
+    size = dict(TINY, warmup=1, repeat=2)
+    times = bench_train_step.measure_times(size, 'cpu', mode, 1, ['eager', 'fp32', 'bf16'])
+    assert list(times) == ['eager', 'fp32', 'bf16']
+    assert all(t['seconds'] > 0 for t in times.values())
+    if mode == 'train':  # fp32 starts from the eager loss; bf16 reports none
+        assert times['fp32']['loss'] == pytest.approx(times['eager']['loss'], rel=1e-4)
+        assert times['bf16']['loss'] is None
+    else:
+        assert all(t['loss'] is None for t in times.values())
