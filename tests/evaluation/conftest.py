@@ -1,6 +1,7 @@
 """Fixtures of the evaluation tests: realistic clips and a tiny PredRNN-V2 config."""
 import numpy as np
 import pytest
+import torch
 
 from tool_runner import load_tool
 
@@ -31,7 +32,6 @@ def rgb_clips():
 @pytest.fixture(scope='session')
 def random_lpips():
     """LPIPS on a random AlexNet trunk (no download), seeded so every test sees the same net."""
-    import torch
 
     from predbench.evaluation import build_lpips
     torch.manual_seed(0)
@@ -62,7 +62,6 @@ class TinyClips:
     """A dataset of uint8 clips [T, 1, 16, 16] with their index, like predbench's datasets."""
 
     def __init__(self, num_clips: int = 5, length: int = 5, seed: int = 0):
-        import torch
         generator = torch.Generator().manual_seed(seed)
         self.clips = (torch.rand(num_clips, length, 1, 16, 16, generator=generator) * 255
                       ).to(torch.uint8)
@@ -101,3 +100,11 @@ def tiny_runner_cfg(tmp_path):
         return cfg
 
     return make
+
+
+@pytest.fixture()
+def empty_hub(tmp_path, monkeypatch):
+    """torch.hub's folder pointed at an empty one: no metric network's weights are on disk."""
+    hub = tmp_path / 'hub'
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
+    return hub

@@ -180,13 +180,6 @@ def test_fvd_of_one_clip_is_an_error_not_a_number(fake_i3d, clips):
 
 # --- the I3D file: checked at start-up ----------------------------------------------------------
 
-@pytest.fixture()
-def empty_hub(tmp_path, monkeypatch):
-    hub = tmp_path / 'hub'
-    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
-    return hub
-
-
 def test_a_missing_i3d_file_fails_at_construction_with_one_clear_line(empty_hub):
     with pytest.raises(ConfigError) as err:
         VideoMetric(metric_names=['mse', 'fvd'])

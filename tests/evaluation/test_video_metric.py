@@ -98,13 +98,6 @@ def test_bad_arguments_are_config_errors():
 
 # --- LPIPS weights: checked at start-up -------------------------------------------------------
 
-@pytest.fixture()
-def empty_hub(tmp_path, monkeypatch):
-    hub = tmp_path / 'hub'
-    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
-    return hub
-
-
 def test_missing_alexnet_weights_fail_at_construction_with_one_clear_line(empty_hub):
     with pytest.raises(ConfigError) as err:
         VideoMetric(metric_names=['mse', 'ssim', 'lpips'])
