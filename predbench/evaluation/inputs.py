@@ -82,6 +82,24 @@ def check_clip_shapes(pred_shape: Tuple[int, ...], gt_shape: Tuple[int, ...]) ->
                         f'{list(gt_shape)}')
 
 
+def _check_finite(name: str, x: torch.Tensor, low: float, high: float, source: str) -> None:
+    """A one-line DataError if ``x`` (whose extremes are ``low``, ``high``) is not finite."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        bad = int((~torch.isfinite(x)).sum())
+        raise DataError(f'{name} holds {bad} NaN or infinite values (of {x.numel()}): '
+                        f'{source}; metrics need finite frames')
+
+
+def _check_true_range(name: str, low: float, high: float) -> None:
+    """A one-line DataError unless true frames (gt, observed) lie in [0, 1] (with rounding)."""
+    if high > 1 + GT_TOLERANCE:
+        raise DataError(f'{name} max {high:.4g}: frames must be in [0, 1]; divide uint8-scale '
+                        f'frames by 255')
+    if low < -GT_TOLERANCE:
+        raise DataError(f'{name} min {low:.4g}: frames must be in [0, 1]; map [-1, 1]-scale '
+                        f'frames with (x + 1) / 2')
+
+
 def check_frame_values(pred: torch.Tensor, gt: torch.Tensor) -> None:
     """A one-line DataError if a value is not finite or out of range (see the module docstring).
 
@@ -89,20 +107,10 @@ def check_frame_values(pred: torch.Tensor, gt: torch.Tensor) -> None:
     only counted once an error is certain.
     """
     extremes = [v.item() for v in (*torch.aminmax(gt.detach()), *torch.aminmax(pred.detach()))]
-    for name, x, (low, high) in (('gt', gt, extremes[:2]), ('pred', pred, extremes[2:])):
-        if not (np.isfinite(low) and np.isfinite(high)):
-            bad = int((~torch.isfinite(x)).sum())
-            source = ("the model's output is broken (diverged?)" if name == 'pred'
-                      else 'the data is broken')
-            raise DataError(f'{name} holds {bad} NaN or infinite values (of {x.numel()}): '
-                            f'{source}; metrics need finite frames')
     gt_low, gt_high, pred_low, pred_high = extremes
-    if gt_high > 1 + GT_TOLERANCE:
-        raise DataError(f'gt max {gt_high:.4g}: frames must be in [0, 1]; divide uint8-scale '
-                        f'frames by 255')
-    if gt_low < -GT_TOLERANCE:
-        raise DataError(f'gt min {gt_low:.4g}: frames must be in [0, 1]; map [-1, 1]-scale '
-                        f'frames with (x + 1) / 2')
+    _check_finite('gt', gt, gt_low, gt_high, 'the data is broken')
+    _check_finite('pred', pred, pred_low, pred_high, "the model's output is broken (diverged?)")
+    _check_true_range('gt', gt_low, gt_high)
     allowed = f'[{-PRED_OVERSHOOT:g}, {1 + PRED_OVERSHOOT:g}]'
     why = 'raw predictions may leave [0, 1], but only a little: docs/metrics.md'
     if pred_high > 1 + PRED_OVERSHOOT:
@@ -133,9 +141,6 @@ def checked_observed(observed: ArrayLike, gt: torch.Tensor) -> torch.Tensor:
         raise DataError(f'observed frames {list(observed.shape)} do not match gt '
                         f'{list(gt.shape)}: they need the same clips, channels and frame size')
     low, high = (v.item() for v in torch.aminmax(observed.detach()))
-    if not (np.isfinite(low) and np.isfinite(high)):
-        raise DataError('observed holds NaN or infinite values: the data is broken')
-    if high > 1 + GT_TOLERANCE or low < -GT_TOLERANCE:
-        raise DataError(f'observed frames span [{low:.4g}, {high:.4g}]: frames must be in '
-                        f'[0, 1], as gt')
+    _check_finite('observed', observed, low, high, 'the data is broken')
+    _check_true_range('observed', low, high)
     return observed

@@ -167,3 +167,22 @@ def test_the_dump_is_not_written_for_refused_inputs(clips, tmp_path):
     with pytest.raises(DataError, match='pred holds'):
         _via_video_metric(np.full_like(pred, np.nan), gt, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- observed frames (FVD's clips begin with them): the rule of the true frames ---------------
+
+@pytest.mark.parametrize('change, fragments', [
+    (lambda o: o * 255, ['observed max', 'divide uint8-scale frames by 255']),
+    (lambda o: o * 2 - 1, ['observed min', '(x + 1) / 2']),
+    (lambda o: torch.where(o > 0.5, torch.tensor(float('nan')), o),
+     ['observed holds', 'NaN or infinite', 'the data is broken']),
+    (lambda o: o[:, :, :, :8], ['observed frames', 'do not match gt']),
+])
+def test_observed_frames_follow_the_rule_of_the_true_frames(clips, change, fragments):
+    pred, gt = (torch.as_tensor(x) for x in clips)
+    observed = change(gt[:, :2].clone())
+    with pytest.raises(DataError) as err:
+        frame_metrics(pred, gt, ('mse', ), observed=observed)
+    assert '\n' not in str(err.value)
+    for fragment in fragments:
+        assert fragment in str(err.value)
