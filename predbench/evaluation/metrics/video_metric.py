@@ -2,7 +2,7 @@
 of the whole set."""
 import math
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Sequence
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -133,26 +133,32 @@ class VideoMetric(BaseMetric):
         # The set-level moments of the last evaluation, summed over ranks.
         self._set_moments: Dict[str, Optional[GaussianMoments]] = {}
 
+    def _network_on(self, attr: str, build: Callable[[torch.device], torch.nn.Module],
+                    device: torch.device) -> torch.nn.Module:
+        """The network kept in ``attr`` on ``device``: built once (on first use), moved if
+        needed."""
+        net = getattr(self, attr)
+        if net is None:
+            net = build(device)
+            setattr(self, attr, net)
+        elif next(iter(net.parameters()), torch.empty(0, device=device)).device != device:
+            net.to(device)
+        return net
+
     def _lpips_on(self, device: torch.device) -> Optional[torch.nn.Module]:
-        """The LPIPS network on ``device``, built once (on first use) and moved if needed."""
+        """The LPIPS network on ``device`` (None when LPIPS is not computed)."""
         if 'lpips' not in self.metrics:
             return None
-        if self._lpips_net is None:
-            self._lpips_net = build_lpips(self.lpips_pretrained_backbone, device=device)
-        elif next(self._lpips_net.parameters()).device != device:
-            self._lpips_net.to(device)
-        return self._lpips_net
+        return self._network_on(
+            '_lpips_net', lambda d: build_lpips(self.lpips_pretrained_backbone, device=d), device)
 
     def _fvd_on(self, device: torch.device) -> Optional[torch.nn.Module]:
-        """FVD's I3D network on ``device``, loaded once (on first use) and moved if needed."""
+        """FVD's I3D network on ``device`` (None when FVD is not computed)."""
         if 'fvd' not in self.metrics:
             return None
-        if self._fvd_net is None:
-            self._fvd_net = build_fvd_net(self.fvd_model, device=device, arch=self.fvd_arch)
-        elif next(iter(self._fvd_net.parameters()), torch.empty(0, device=device)
-                  ).device != device:
-            self._fvd_net.to(device)
-        return self._fvd_net
+        return self._network_on(
+            '_fvd_net', lambda d: build_fvd_net(self.fvd_model, device=d, arch=self.fvd_arch),
+            device)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Store one small record per clip: its dataset index and per-frame values; add the
